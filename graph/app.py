@@ -1,0 +1,69 @@
+"""The Starlette application: routes, middleware and lifespan, in one table."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route, WebSocketRoute
+
+from graph import health
+from graph.auth import BearerAuthBackend
+from graph.runtime import Runtime
+from graph.schema import build_schema
+from graph.settings import Settings
+from graph.view import SUBSCRIPTION_PROTOCOLS, GraphQLView
+from persistence.engine import is_sqlite, normalize_url
+from persistence.migrate import upgrade
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
+    runtime = runtime or Runtime.build(settings)
+    view = GraphQLView(
+        build_schema(),
+        graphql_ide="graphiql" if settings.graphiql else None,
+        subscription_protocols=SUBSCRIPTION_PROTOCOLS,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if is_sqlite(normalize_url(settings.database_url)):
+            # The embedded default migrates itself; PostgreSQL deployments run
+            # `trackql migrate` once, before starting workers.
+            await upgrade(runtime.engine)
+        yield
+        await runtime.close()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),
+            Route("/health", health.ready),
+            Route("/health/ready", health.ready),
+            Route("/health/live", health.live),
+        ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type"],
+            ),
+            Middleware(
+                AuthenticationMiddleware,
+                backend=BearerAuthBackend(runtime.signer, runtime.clock),
+            ),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for `uvicorn --factory` and multi-worker serving."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,105 @@
+"""The `trackql` command: serve, migrate, export-schema, and administrative tasks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from graph.settings import Settings, SettingsError
+from persistence.engine import create_engine, is_sqlite, normalize_url
+from persistence.migrate import upgrade
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"trackql: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    command: Command = args.command
+    return command(args, settings)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trackql", description=__doc__)
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(command=_serve)
+
+    migrate = sub.add_parser("migrate", help="bring the database to the newest schema")
+    migrate.set_defaults(command=_migrate)
+
+    export = sub.add_parser("export-schema", help="write the GraphQL schema (SDL)")
+    export.add_argument("--output", default="schema.graphql", help="a path, or -")
+    export.set_defaults(command=_export_schema)
+    return parser
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    if is_sqlite(normalize_url(settings.database_url)):
+        if args.workers > 1:
+            print(
+                "trackql: SQLite serves one worker; use PostgreSQL for more",
+                file=sys.stderr,
+            )
+            return 2
+        _run_migrations(settings)
+    uvicorn.run(
+        "graph.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    _run_migrations(settings)
+    print("database is at the newest revision")
+    return 0
+
+
+def _run_migrations(settings: Settings) -> None:
+    async def run() -> None:
+        engine = create_engine(settings.database_url, settings.pool)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def _export_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.schema import export_schema
+
+    sdl = export_schema()
+    if args.output == "-":
+        sys.stdout.write(sdl)
+    else:
+        Path(args.output).write_text(sdl)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

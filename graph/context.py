@@ -1,0 +1,60 @@
+"""The per-request context that resolvers read through `strawberry.Info`."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from domain.access import Actor
+from domain.accounts import actor_from_claims
+from domain.errors import Unauthenticated
+from graph.auth import ANONYMOUS, BearerToken
+from graph.loaders import Loaders
+from graph.runtime import Runtime
+from persistence.uow import SqlUnitOfWork
+
+
+@dataclass
+class Context:
+    runtime: Runtime
+    uow: SqlUnitOfWork
+    bearer: BearerToken = ANONYMOUS
+    request: Request | WebSocket | None = None
+    response: Response | WebSocket | None = None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    loaders: Loaders = field(init=False)
+    _actor: Actor | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.uow)
+
+    @classmethod
+    def create(
+        cls,
+        runtime: Runtime,
+        bearer: BearerToken = ANONYMOUS,
+        request: Request | WebSocket | None = None,
+        response: Response | WebSocket | None = None,
+    ) -> Context:
+        uow = SqlUnitOfWork(runtime.session_factory)
+        return cls(runtime, uow, bearer, request, response)
+
+    async def actor(self) -> Actor | None:
+        """The caller, or None when anonymous; a bad token raises UNAUTHENTICATED."""
+        if self._actor is None:
+            if self.bearer.error is not None:
+                raise self.bearer.error
+            if self.bearer.claims is None:
+                return None
+            self._actor = await actor_from_claims(self.bearer.claims, uow=self.uow)
+        return self._actor
+
+    async def require_actor(self) -> Actor:
+        actor = await self.actor()
+        if actor is None:
+            raise Unauthenticated()
+        return actor

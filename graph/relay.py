@@ -1,0 +1,118 @@
+"""Relay plumbing: opaque global IDs, the Node interface and keyset connections."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+import strawberry
+
+from domain.errors import BadUserInput, NotFound
+from persistence.keyset import Page, PageRequest
+
+NodeT = TypeVar("NodeT")
+RowT = TypeVar("RowT")
+T = TypeVar("T")
+
+
+def to_global_id(type_name: str, ident: int) -> strawberry.ID:
+    raw = f"{type_name}:{ident}".encode()
+    return strawberry.ID(base64.b64encode(raw).decode())
+
+
+def parse_global_id(value: str) -> tuple[str, int] | None:
+    """(type name, database id) of a global ID, or None if it is not one."""
+    try:
+        type_name, _, ident = (
+            base64.b64decode(value, validate=True).decode().partition(":")
+        )
+        return (type_name, int(ident)) if type_name and ident.isdigit() else None
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def decode_id(value: str, type_name: str, *, argument: str = "id") -> int:
+    """The database id behind a global ID of `type_name`; bare digits are accepted
+    too, so hand-written queries in GraphiQL work."""
+    if value.isdigit():
+        return int(value)
+    parsed = parse_global_id(value)
+    if parsed is None:
+        raise BadUserInput.field(argument, f"not a valid {type_name} id")
+    found_type, ident = parsed
+    if found_type != type_name:
+        raise NotFound.of(type_name, value)
+    return ident
+
+
+@strawberry.interface
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    nodes: list[NodeT]
+    page_info: PageInfo
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        """Counted only when selected."""
+        return await self.count()
+
+    @classmethod
+    def build(
+        cls,
+        page: Page[RowT],
+        convert: Callable[[RowT], NodeT],
+        count: Callable[[], Awaitable[int]],
+    ) -> Connection[NodeT]:
+        nodes = [convert(row) for row in page.rows]
+        return cls(
+            edges=[
+                Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)
+            ],
+            nodes=nodes,
+            page_info=_page_info(page.cursors, page.has_next, page.has_previous),
+            count=count,
+        )
+
+
+def _page_info(cursors: Sequence[str], has_next: bool, has_previous: bool) -> PageInfo:
+    return PageInfo(
+        has_next_page=has_next,
+        has_previous_page=has_previous,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )
+
+
+def given(value: T | None) -> T | None:
+    """None for an omitted argument (UNSET) as for an explicit null."""
+    return None if value is strawberry.UNSET else value
+
+
+def page_request(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> PageRequest:
+    return PageRequest(
+        first=given(first), after=given(after), last=given(last), before=given(before)
+    )

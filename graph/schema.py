@@ -1,0 +1,58 @@
+"""The schema: each area's queries and mutations, composed, with the extensions that
+give every operation its transaction and every error its code."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.printer import print_schema
+
+from graph.accounts import AccountsQuery, user_node
+from graph.context import Context
+from graph.errors import ErrorShaping
+from graph.relay import Node, parse_global_id
+from graph.scalars import DATETIME
+from graph.transactions import OperationTransaction
+
+NodeResolver = Callable[[Context, int], Awaitable[Node | None]]
+NODE_RESOLVERS: dict[str, NodeResolver] = {"User": user_node}
+
+
+@strawberry.type
+class Query(AccountsQuery):
+    @strawberry.field(description="Refetch any object by its global ID.")
+    async def node(
+        self, info: strawberry.Info[Context, None], id: strawberry.ID
+    ) -> Node | None:
+        await info.context.require_actor()
+        parsed = parse_global_id(id)
+        if parsed is None or parsed[0] not in NODE_RESOLVERS:
+            return None
+        type_name, ident = parsed
+        return await NODE_RESOLVERS[type_name](info.context, ident)
+
+
+class TrackqlSchema(strawberry.Schema):
+    def process_errors(self, errors: Any, execution_context: Any = None) -> None:
+        """Expected errors are not logged; ErrorShaping logs the unexpected ones."""
+
+
+def build_schema() -> strawberry.Schema:
+    return TrackqlSchema(
+        query=Query,
+        scalar_overrides={datetime: DATETIME},
+        extensions=[
+            ErrorShaping,
+            OperationTransaction,
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+        ],
+    )
+
+
+def export_schema(schema: strawberry.Schema | None = None) -> str:
+    return print_schema(schema or build_schema()) + "\n"

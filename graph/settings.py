@@ -1,0 +1,164 @@
+"""Settings, read once from TRACKQL_* environment variables into a frozen dataclass."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, TypeVar, cast
+
+from sqlalchemy.exc import ArgumentError
+
+from persistence.engine import PoolOptions, normalize_url
+
+Environment = Literal["development", "test", "production"]
+ENVIRONMENTS: tuple[Environment, ...] = ("development", "test", "production")
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+MIN_SECRET_LENGTH = 32
+DEV_SECRET_FILE = Path(".trackql-secret")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./trackql.db"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_MAIL_FROM = "trackql <no-reply@localhost>"
+T = TypeVar("T")
+
+
+class SettingsError(ValueError):
+    """An invalid setting; its message is one line that names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    secret_key: str
+    database_url: str = DEFAULT_DATABASE_URL
+    env: Environment = "development"
+    public_url: str = DEFAULT_PUBLIC_URL
+    smtp_url: str | None = None
+    mail_from: str = DEFAULT_MAIL_FROM
+    access_token_minutes: int = 15
+    refresh_token_days: int = 14
+    lockout_attempts: int = 5
+    lockout_minutes: int = 15
+    cors_origins: tuple[str, ...] = ()
+    graphiql: bool = True
+    log_level: str = "INFO"
+    pool: PoolOptions = field(default_factory=PoolOptions)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = _Reader(os.environ if environ is None else environ)
+        environment = env.choice("TRACKQL_ENV", ENVIRONMENTS, "development")
+        database_url = env.text("TRACKQL_DATABASE_URL", DEFAULT_DATABASE_URL)
+        try:
+            normalize_url(database_url)
+        except (ArgumentError, ValueError) as exc:
+            raise SettingsError(
+                "TRACKQL_DATABASE_URL: not a sqlite or postgresql URL"
+            ) from exc
+        return cls(
+            secret_key=_secret_key(env.optional("TRACKQL_SECRET_KEY"), environment),
+            database_url=database_url,
+            env=environment,
+            public_url=env.text("TRACKQL_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
+            smtp_url=env.optional("TRACKQL_SMTP_URL"),
+            mail_from=env.text("TRACKQL_MAIL_FROM", DEFAULT_MAIL_FROM),
+            access_token_minutes=env.positive("TRACKQL_ACCESS_TOKEN_MINUTES", 15),
+            refresh_token_days=env.positive("TRACKQL_REFRESH_TOKEN_DAYS", 14),
+            lockout_attempts=env.positive("TRACKQL_LOCKOUT_ATTEMPTS", 5),
+            lockout_minutes=env.positive("TRACKQL_LOCKOUT_MINUTES", 15),
+            cors_origins=env.csv("TRACKQL_CORS_ORIGINS"),
+            graphiql=env.flag("TRACKQL_GRAPHIQL", environment != "production"),
+            log_level=env.choice("TRACKQL_LOG_LEVEL", LOG_LEVELS, "INFO", upper=True),
+        )
+
+
+class _Reader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def optional(self, name: str) -> str | None:
+        value = self._environ.get(name, "").strip()
+        return value or None
+
+    def text(self, name: str, default: str) -> str:
+        return self.optional(name) or default
+
+    def positive(self, name: str, default: int) -> int:
+        return self._parse(name, default, _positive_int, "a positive integer")
+
+    def flag(self, name: str, default: bool) -> bool:
+        return self._parse(name, default, _boolean, "one of true, false, 1, 0")
+
+    def csv(self, name: str) -> tuple[str, ...]:
+        raw = self.optional(name) or ""
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+    def choice(
+        self, name: str, allowed: tuple[T, ...], default: T, *, upper: bool = False
+    ) -> T:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        value = raw.upper() if upper else raw.lower()
+        if value not in allowed:
+            raise SettingsError(
+                f"{name}: must be one of {', '.join(map(str, allowed))}"
+            )
+        return cast(T, value)
+
+    def _parse(
+        self, name: str, default: T, parse: Callable[[str], T], expected: str
+    ) -> T:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        try:
+            return parse(raw)
+        except ValueError:
+            raise SettingsError(f"{name}: expected {expected}, got {raw!r}") from None
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(raw)
+    return value
+
+
+def _boolean(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(raw)
+
+
+def _secret_key(configured: str | None, environment: Environment) -> str:
+    if configured is not None:
+        if environment == "production" and len(configured) < MIN_SECRET_LENGTH:
+            raise SettingsError(
+                f"TRACKQL_SECRET_KEY: at least {MIN_SECRET_LENGTH} characters "
+                "are required in production"
+            )
+        return configured
+    if environment == "production":
+        raise SettingsError("TRACKQL_SECRET_KEY: required in production")
+    if environment == "test":
+        return secrets.token_urlsafe(48)
+    return _development_secret()
+
+
+def _development_secret() -> str:
+    # Kept on disk so that tokens issued in development survive a restart.
+    if DEV_SECRET_FILE.exists():
+        return DEV_SECRET_FILE.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    DEV_SECRET_FILE.write_text(key + "\n")
+    DEV_SECRET_FILE.chmod(0o600)
+    return key

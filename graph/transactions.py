@@ -1,0 +1,52 @@
+"""One transaction per operation, one savepoint per mutation field.
+
+A mutation field that fails rolls back only its own savepoint; the operation commits at
+its end, and events and emails queued by committed fields are released after that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
+from typing import Any
+
+import strawberry
+from strawberry.extensions import FieldExtension, SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from graph.context import Context
+
+
+class OperationTransaction(SchemaExtension):
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            context.uow.writes = (
+                self.execution_context.operation_type is OperationType.MUTATION
+            )
+        yield
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        try:
+            yield
+            if isinstance(context, Context) and context.uow.writes:
+                await context.uow.commit()
+        finally:
+            if isinstance(context, Context):
+                await context.uow.close()
+
+
+class InSavepoint(FieldExtension):
+    async def resolve_async(
+        self,
+        next_: Callable[..., Awaitable[Any]],
+        source: Any,
+        info: strawberry.Info[Context, None],
+        **kwargs: Any,
+    ) -> Any:
+        async with info.context.uow.savepoint():
+            return await next_(source, info, **kwargs)
+
+
+mutation = partial(strawberry.mutation, extensions=[InSavepoint()])

@@ -1,0 +1,86 @@
+"""Every way to check trackql; the README and .ci/run call these sessions."""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "schema",
+    "tests-3.11",
+    "tests-3.13",
+    "tests_postgres",
+]
+
+PACKAGES = ["graph", "domain", "persistence"]
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def install(session: nox.Session) -> None:
+    session.install("-e", ".[dev]")
+
+
+def pytest(session: nox.Session, *, env: dict[str, str] | None = None) -> None:
+    session.run(
+        "pytest",
+        "--cov",
+        "--cov-report=term",
+        *(session.posargs or ["-q"]),
+        env=env or {},
+    )
+
+
+@nox.session(python=["3.11", "3.12", "3.13"])
+def tests(session: nox.Session) -> None:
+    """The test suite on SQLite, with the coverage gate."""
+    install(session)
+    pytest(session)
+
+
+@nox.session(python="3.11")
+def tests_postgres(session: nox.Session) -> None:
+    """The test suite on PostgreSQL at TRACKQL_TEST_DATABASE_URL; fails if down."""
+    url = os.environ.get("TRACKQL_TEST_DATABASE_URL")
+    if url is None:
+        if os.environ.get("CI"):
+            session.error("TRACKQL_TEST_DATABASE_URL must be set in CI")
+        session.skip(f"set TRACKQL_TEST_DATABASE_URL (e.g. {LOCAL_POSTGRES}) to run")
+    install(session)
+    pytest(session, env={"TRACKQL_TEST_DATABASE_URL": url})
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff>=0.8")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the three packages."""
+    install(session)
+    session.run("mypy", "--strict", *PACKAGES)
+
+
+@nox.session(python="3.11")
+def schema(session: nox.Session) -> None:
+    """Export the schema and fail if it differs from the committed schema.graphql."""
+    install(session)
+    exported = session.run(
+        "trackql",
+        "export-schema",
+        "--output",
+        "-",
+        silent=True,
+        env={"TRACKQL_ENV": "test"},
+    )
+    with open("schema.graphql", encoding="utf-8") as committed:
+        if committed.read() != exported:
+            session.error("schema.graphql differs from the exported schema")

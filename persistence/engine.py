@@ -1,0 +1,108 @@
+"""Engines for SQLite (embedded default) and PostgreSQL, and a health ping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.pool import ConnectionPoolEntry
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+# An execution option that makes the next SQLite transaction BEGIN IMMEDIATE: writers
+# then queue on the busy timeout instead of failing to upgrade a read lock.
+WRITE_INTENT = "trackql_write_intent"
+
+
+@dataclass(frozen=True, slots=True)
+class PoolOptions:
+    size: int = 10
+    overflow: int = 10
+    timeout_seconds: float = 5.0
+    connect_timeout_seconds: float = 5.0
+    statement_timeout_ms: int = 15_000
+
+
+def normalize_url(raw: str) -> URL:
+    """Map plain `postgresql://` and `sqlite://` URLs to their async drivers."""
+    url = make_url(raw)
+    backend = url.get_backend_name()
+    if backend in {"postgresql", "postgres"}:
+        return url.set(drivername="postgresql+asyncpg")
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite")
+    raise ValueError(f"unsupported database URL scheme {url.drivername!r}")
+
+
+def is_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite"
+
+
+def create_engine(raw_url: str, pool: PoolOptions | None = None) -> AsyncEngine:
+    url = normalize_url(raw_url)
+    pool = pool or PoolOptions()
+    if is_sqlite(url):
+        return _sqlite_engine(url)
+    return create_async_engine(
+        url,
+        pool_size=pool.size,
+        max_overflow=pool.overflow,
+        pool_timeout=pool.timeout_seconds,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={
+            "timeout": pool.connect_timeout_seconds,
+            "command_timeout": pool.statement_timeout_ms / 1000 + 5,
+            "server_settings": {
+                "statement_timeout": str(pool.statement_timeout_ms),
+                "timezone": "UTC",
+            },
+        },
+    )
+
+
+def _sqlite_engine(url: URL) -> AsyncEngine:
+    in_memory = url.database in {None, "", ":memory:"}
+    kwargs: dict[str, Any] = {
+        "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    }
+    if in_memory:
+        from sqlalchemy.pool import StaticPool
+
+        kwargs["poolclass"] = StaticPool
+    engine = create_async_engine(url, **kwargs)
+    _install_sqlite_hooks(engine, wal=not in_memory)
+    return engine
+
+
+def _install_sqlite_hooks(engine: AsyncEngine, *, wal: bool) -> None:
+    # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; the
+    # SQLAlchemy-documented recipe takes transaction control back.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if wal:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(WRITE_INTENT, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raise if the database does not answer `SELECT 1`."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))

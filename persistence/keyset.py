@@ -1,0 +1,192 @@
+"""Keyset pagination: opaque cursors bound to their ordering and filter, and the
+WHERE / ORDER BY / LIMIT that read one page without OFFSET."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from sqlalchemy import ColumnElement, Select, func, literal, tuple_
+from sqlalchemy.orm import QueryableAttribute
+
+from domain.errors import BadUserInput
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+KeyKind = Literal["int", "str", "datetime"]
+T = TypeVar("T")
+
+# Sorting puts NULLs after every value in both directions of the key, by sorting on a
+# sentinel instead; 9999-12-31 is beyond any due date a tracker holds.
+_FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """One column of an ordering; the last key of an ordering must be unique (id)."""
+
+    name: str
+    column: ColumnElement[Any] | QueryableAttribute[Any]
+    kind: KeyKind
+    nullable: bool = False
+
+    def expression(self) -> ColumnElement[Any]:
+        column = self.column.expression
+        if self.nullable:
+            return func.coalesce(column, literal(_FAR_FUTURE, column.type))
+        return column
+
+
+@dataclass(frozen=True, slots=True)
+class Ordering:
+    keys: tuple[SortKey, ...]
+    descending: bool = False
+
+    def signature(self, filter_fingerprint: str) -> str:
+        names = ",".join(k.name for k in self.keys)
+        raw = f"{names}|{'desc' if self.descending else 'asc'}|{filter_fingerprint}"
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+    def values_of(self, row: Any) -> list[Any]:
+        values = []
+        for key in self.keys:
+            value = getattr(row, key.name)
+            values.append(_FAR_FUTURE if value is None and key.nullable else value)
+        return values
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    @property
+    def backwards(self) -> bool:
+        return self.last is not None or (self.before is not None and self.first is None)
+
+    def size(self) -> int:
+        if self.first is not None and self.last is not None:
+            raise BadUserInput.field("first", "use either first or last, not both")
+        for name, value in (("first", self.first), ("last", self.last)):
+            if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
+                raise BadUserInput.field(name, f"must be between 0 and {MAX_PAGE_SIZE}")
+        chosen = self.last if self.backwards else self.first
+        return DEFAULT_PAGE_SIZE if chosen is None else chosen
+
+
+@dataclass(slots=True)
+class Page(Generic[T]):
+    rows: list[T]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+
+
+def fingerprint(*parts: object) -> str:
+    """A stable digest of a filter, so a cursor cannot be replayed under another."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def encode_cursor(ordering: Ordering, signature: str, row: Any) -> str:
+    values = [_dump(v) for v in ordering.values_of(row)]
+    raw = json.dumps([signature, values], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(
+    ordering: Ordering, signature: str, cursor: str, argument: str
+) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        found_signature, values = json.loads(base64.urlsafe_b64decode(padded))
+        if found_signature != signature:
+            raise BadUserInput.field(
+                argument, "cursor belongs to another ordering or filter"
+            )
+        if len(values) != len(ordering.keys):
+            raise ValueError("wrong number of values")
+        return [
+            _load(key.kind, v) for key, v in zip(ordering.keys, values, strict=True)
+        ]
+    except BadUserInput:
+        raise
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise BadUserInput.field(argument, "invalid cursor") from exc
+
+
+def apply(
+    query: Select[Any], ordering: Ordering, signature: str, request: PageRequest
+) -> tuple[Select[Any], int]:
+    """Add the keyset WHERE, ORDER BY and LIMIT (one extra row) to a query."""
+    size = request.size()
+    columns = [key.expression() for key in ordering.keys]
+    reverse = ordering.descending != request.backwards
+    for cursor, argument, after in (
+        (request.after, "after", True),
+        (request.before, "before", False),
+    ):
+        if cursor is None:
+            continue
+        values = decode_cursor(ordering, signature, cursor, argument)
+        query = query.where(
+            _beyond(columns, values, forward=after != ordering.descending)
+        )
+    order = [c.desc() if reverse else c.asc() for c in columns]
+    return query.order_by(*order).limit(size + 1), size
+
+
+def page_from_rows(
+    rows: Sequence[T],
+    size: int,
+    ordering: Ordering,
+    signature: str,
+    request: PageRequest,
+) -> Page[T]:
+    items = list(rows[:size])
+    more = len(rows) > size
+    if request.backwards:
+        items.reverse()
+        has_next, has_previous = request.before is not None, more
+    else:
+        has_next, has_previous = more, request.after is not None
+    cursors = [encode_cursor(ordering, signature, row) for row in items]
+    return Page(items, cursors, has_next, has_previous)
+
+
+def _beyond(
+    columns: list[ColumnElement[Any]], values: list[Any], *, forward: bool
+) -> ColumnElement[bool]:
+    # Row-value comparison: both SQLite and PostgreSQL seek the composite index.
+    left = tuple_(*columns)
+    right = tuple_(*(literal(v, c.type) for c, v in zip(columns, values, strict=True)))
+    return left > right if forward else left < right
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return value
+
+
+def _load(kind: KeyKind, value: Any) -> Any:
+    if kind == "datetime":
+        if not isinstance(value, str):
+            raise TypeError("datetime cursor value must be a string")
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive datetime in cursor")
+        return parsed
+    if kind == "int" and not (isinstance(value, int) and not isinstance(value, bool)):
+        raise TypeError("int cursor value expected")
+    if kind == "str" and not isinstance(value, str):
+        raise TypeError("str cursor value expected")
+    return value

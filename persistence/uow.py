@@ -1,0 +1,108 @@
+"""The unit of work: one AsyncSession per request, statements serialised, a savepoint
+per mutation field, and callbacks released only after commit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Executable, Result
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from persistence.accounts import UserRepository
+from persistence.engine import WRITE_INTENT
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class SqlUnitOfWork:
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], *, writes: bool = False
+    ) -> None:
+        self._factory = session_factory
+        self._session: AsyncSession | None = None
+        # Sibling resolvers and loader batches run concurrently on the event loop; an
+        # AsyncSession must not, so every statement waits its turn here.
+        self._lock = asyncio.Lock()
+        self._after_commit: list[Callable[[], Awaitable[None]]] = []
+        self.writes = writes
+        self.users = UserRepository(self)
+
+    def _current(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self._factory()
+        return self._session
+
+    async def _open(self) -> AsyncSession:
+        session = self._current()
+        if self.writes and not session.in_transaction():
+            await session.connection(execution_options={WRITE_INTENT: True})
+        return session
+
+    async def execute(self, statement: Executable, **kwargs: Any) -> Result[Any]:
+        async with self._lock:
+            session = await self._open()
+            return await session.execute(statement, **kwargs)
+
+    async def get(self, model: type[T], ident: Any) -> T | None:
+        async with self._lock:
+            session = await self._open()
+            return await session.get(model, ident)
+
+    def add(self, entity: object) -> None:
+        self._current().add(entity)
+
+    async def flush(self) -> None:
+        async with self._lock:
+            session = await self._open()
+            await session.flush()
+
+    async def delete(self, entity: object) -> None:
+        async with self._lock:
+            session = await self._open()
+            await session.delete(entity)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """Run a block all-or-nothing inside the request's transaction."""
+        async with self._lock:
+            session = await self._open()
+            nested = await session.begin_nested()
+        marker = len(self._after_commit)
+        try:
+            yield
+            async with self._lock:
+                await session.flush()
+                await nested.commit()
+        except BaseException:
+            async with self._lock:
+                if nested.is_active:
+                    await nested.rollback()
+            del self._after_commit[marker:]
+            raise
+
+    def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
+        self._after_commit.append(callback)
+
+    async def commit(self) -> None:
+        if self._session is not None:
+            async with self._lock:
+                await self._session.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            try:
+                await callback()
+            except Exception:
+                # The change is committed; a failed notification must not undo the
+                # answer. Outbox-backed work retries on its own.
+                log.exception("after-commit callback failed")
+
+    async def close(self) -> None:
+        self._after_commit.clear()
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()

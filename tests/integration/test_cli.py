@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graph.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "graph.cli", *args],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "TRACKQL_ENV": "test",
+            **(env or {}),
+        },
+        cwd=cwd or ROOT,
+        input=stdin,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_invalid_setting_stops_with_one_line_and_status_2() -> None:
+    result = run_cli("migrate", env={"TRACKQL_ACCESS_TOKEN_MINUTES": "ten"})
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "trackql: TRACKQL_ACCESS_TOKEN_MINUTES: expected a positive integer, got 'ten'"
+    ]
+
+
+def test_export_schema_to_stdout_matches_the_committed_file() -> None:
+    result = run_cli("export-schema", "--output", "-")
+
+    assert result.returncode == 0
+    assert result.stdout == (ROOT / "schema.graphql").read_text()
+
+
+def test_export_schema_writes_the_given_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TRACKQL_ENV", "test")
+    target = tmp_path / "out.graphql"
+
+    status = main(["export-schema", "--output", str(target)])
+
+    assert status == 0
+    assert "type Query" in target.read_text()
+
+
+def test_migrate_creates_an_sqlite_database(tmp_path: Path) -> None:
+    database = tmp_path / "fresh.db"
+
+    result = run_cli("migrate", env={"TRACKQL_DATABASE_URL": f"sqlite:///{database}"})
+
+    assert result.returncode == 0, result.stderr
+    assert database.exists()
+    again = run_cli("migrate", env={"TRACKQL_DATABASE_URL": f"sqlite:///{database}"})
+    assert again.returncode == 0
