@@ -11,7 +11,7 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
-from graph import health
+from graph import graphiql, health
 from graph.auth import BearerAuthBackend
 from graph.runtime import Runtime
 from graph.schema import build_schema
@@ -45,6 +45,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             Route("/health", health.ready),
             Route("/health/ready", health.ready),
             Route("/health/live", health.live),
+            graphiql.static_mount(),
         ],
         middleware=[
             Middleware(

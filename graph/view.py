@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
@@ -14,10 +14,29 @@ from strawberry.types import ExecutionResult
 from graph.auth import ANONYMOUS, BearerToken
 from graph.context import Context
 from graph.errors import shape_error
+from graph.graphiql import graphiql_html
 from graph.runtime import Runtime
+
+DEFAULT_DOCUMENT = """\
+# Welcome to trackql. Sign in first: run `login`, and the Authorization header
+# below is filled in for you.
+mutation Login {
+  login(input: {email: "demo@trackql.dev", password: "demo-password-1"}) {
+    accessToken
+    user { name }
+  }
+}
+
+query Me {
+  me { id name email role }
+}
+"""
 
 
 class GraphQLView(GraphQL[Context, None]):
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(graphiql_html(default_query=DEFAULT_DOCUMENT))
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
