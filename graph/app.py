@@ -13,6 +13,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from graph import graphiql, health
 from graph.auth import BearerAuthBackend
+from graph.profile import SchemaPolicy
 from graph.runtime import Runtime
 from graph.schema import build_schema
 from graph.settings import Settings
@@ -24,7 +25,7 @@ from persistence.migrate import upgrade
 def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     runtime = runtime or Runtime.build(settings)
     view = GraphQLView(
-        build_schema(),
+        build_schema(SchemaPolicy.from_settings(settings)),
         graphql_ide="graphiql" if settings.graphiql else None,
         subscription_protocols=SUBSCRIPTION_PROTOCOLS,
     )
