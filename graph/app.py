@@ -13,6 +13,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from graph import graphiql, health
 from graph.auth import BearerAuthBackend
+from graph.body_limit import BodySizeLimit
 from graph.profile import SchemaPolicy
 from graph.runtime import Runtime
 from graph.schema import build_schema
@@ -28,6 +29,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         build_schema(SchemaPolicy.from_settings(settings)),
         graphql_ide="graphiql" if settings.graphiql else None,
         subscription_protocols=SUBSCRIPTION_PROTOCOLS,
+        # CORS does not cover WebSocket handshakes; Strawberry's origin check does.
+        allowed_origins=settings.cors_origins,
     )
 
     @asynccontextmanager
@@ -55,6 +58,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
                 allow_methods=["GET", "POST"],
                 allow_headers=["authorization", "content-type"],
             ),
+            # Inside CORS, so that a browser can read the 413.
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
             Middleware(
                 AuthenticationMiddleware,
                 backend=BearerAuthBackend(runtime.signer, runtime.clock),
