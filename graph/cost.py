@@ -258,14 +258,15 @@ class CostLimitedValidation(ValidationCache):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        assert document is not None
-        schema = context.schema._schema
-        errors: list[GraphQLError] = self.cached_validate_document(
-            schema, document, context.validation_rules
-        )
-        if not errors:
-            errors = self._cost_errors(schema, context.query, document)
-        context.pre_execution_errors = errors
+        # Errors already recorded are LimitedParsing's refusals: keep them.
+        if context.pre_execution_errors is None and document is not None:
+            schema = context.schema._schema
+            errors: list[GraphQLError] = self.cached_validate_document(
+                schema, document, context.validation_rules
+            )
+            if not errors:
+                errors = self._cost_errors(schema, context.query, document)
+            context.pre_execution_errors = errors
         yield
 
     def _cost_errors(

@@ -35,6 +35,7 @@ from graphql import (
     GraphQLError,
     GraphQLSyntaxError,
     InlineFragmentNode,
+    NameNode,
     Node,
     OperationDefinitionNode,
     OperationType,
@@ -243,25 +244,47 @@ class LimitedParsing(ParserCache):
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        query = context.query or ""
+        refusal = self._parse(context.query or "")
+        if refusal is not None:
+            # Reported as a pre-execution error rather than raised: an exception
+            # here would escape Schema.stream, which WebSockets and SSE use.
+            context.pre_execution_errors = [refusal]
+            context.graphql_document = stand_in(context.operation_name)
+        yield
+
+    def _parse(self, query: str) -> GraphQLError | None:
+        """Parses into the context, or tells which limit the query is over."""
         limits = self._limits
         if len(query) > limits.max_length:
-            raise too_complex(
+            return too_complex(
                 f"Query of {len(query)} characters exceeds the limit of "
                 f"{limits.max_length}",
                 length=len(query),
                 maxLength=limits.max_length,
             )
         try:
-            context.graphql_document = self.cached_parse_document(
+            self.execution_context.graphql_document = self.cached_parse_document(
                 query, max_lexical_tokens=limits.max_tokens
             )
         except GraphQLSyntaxError as error:
             if error.message.endswith(_OVER_LIMIT_SUFFIX):
-                raise too_complex(
+                return too_complex(
                     f"Query has more than {limits.max_tokens} tokens",
                     maxTokens=limits.max_tokens,
-                ) from None
+                )
             # Left unparsed: Strawberry parses it again inside its own guard and
             # reports the syntax error like that of any other invalid document.
-        yield
+        return None
+
+
+def stand_in(operation_name: str | None) -> DocumentNode:
+    """A document for a refused query, so that Strawberry can still find the
+    requested operation and its type. Validation is skipped since the refusal is
+    already recorded; were it validated, its one field does not exist."""
+    field = FieldNode(name=NameNode(value="__refused"))
+    operation = OperationDefinitionNode(
+        operation=OperationType.QUERY,
+        name=NameNode(value=operation_name) if operation_name else None,
+        selection_set=SelectionSetNode(selections=(field,)),
+    )
+    return DocumentNode(definitions=(operation,))

@@ -17,6 +17,7 @@ from graphql import (
     validate,
 )
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.types.execution import PreExecutionError
 
 from graph.cost import cached_plan
 from graph.limits import CACHE_SIZE, SingleUseMutations, limits_rule
@@ -268,3 +269,22 @@ async def test_a_repeated_document_is_parsed_checked_and_costed_once() -> None:
         0,
         0,
     ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["{ __typename }\n" + "#" * 15_000, "{ " + "__typename " * 1_000 + "}"],
+)
+async def test_streaming_transports_get_the_limit_error_as_a_result(
+    query: str,
+) -> None:
+    # WebSockets and SSE run every operation through Schema.stream.
+    stream = await build_trackql_schema().stream(query, operation_name="Named")
+
+    results = [result async for result in stream]
+
+    assert len(results) == 1
+    assert isinstance(results[0], PreExecutionError)
+    assert results[0].errors is not None
+    assert results[0].errors[0].extensions is not None
+    assert results[0].errors[0].extensions["code"] == "QUERY_TOO_COMPLEX"
