@@ -13,6 +13,8 @@ from starlette.routing import Route, WebSocketRoute
 
 from graph import graphiql, health
 from graph.auth import BearerAuthBackend
+from graph.body_limit import BodySizeLimit
+from graph.profile import SchemaPolicy
 from graph.runtime import Runtime
 from graph.schema import build_schema
 from graph.settings import Settings
@@ -24,9 +26,11 @@ from persistence.migrate import upgrade
 def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     runtime = runtime or Runtime.build(settings)
     view = GraphQLView(
-        build_schema(),
+        build_schema(SchemaPolicy.from_settings(settings)),
         graphql_ide="graphiql" if settings.graphiql else None,
         subscription_protocols=SUBSCRIPTION_PROTOCOLS,
+        # CORS does not cover WebSocket handshakes; Strawberry's origin check does.
+        allowed_origins=settings.cors_origins,
     )
 
     @asynccontextmanager
@@ -54,6 +58,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
                 allow_methods=["GET", "POST"],
                 allow_headers=["authorization", "content-type"],
             ),
+            # Inside CORS, so that a browser can read the 413.
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
             Middleware(
                 AuthenticationMiddleware,
                 backend=BearerAuthBackend(runtime.signer, runtime.clock),

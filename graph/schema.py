@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.printer import print_schema
 
 from graph.accounts import AccountsQuery, user_node
 from graph.context import Context
 from graph.errors import ErrorShaping
+from graph.profile import SchemaPolicy, document_defences
 from graph.relay import Node, parse_global_id
 from graph.scalars import DATETIME
 from graph.transactions import OperationTransaction
@@ -41,15 +41,16 @@ class TrackqlSchema(strawberry.Schema):
         """Expected errors are not logged; ErrorShaping logs the unexpected ones."""
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(policy: SchemaPolicy | None = None) -> strawberry.Schema:
+    """The schema under `policy` (SchemaPolicy.from_settings); the default, the
+    development profile, serves tools such as export-schema."""
     return TrackqlSchema(
         query=Query,
         scalar_overrides={datetime: DATETIME},
         extensions=[
             ErrorShaping,
             OperationTransaction,
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            *document_defences(policy or SchemaPolicy()),
         ],
     )
 

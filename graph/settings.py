@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar, cast
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import ArgumentError
 
@@ -21,11 +22,24 @@ DEV_SECRET_FILE = Path(".trackql-secret")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./trackql.db"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_MAIL_FROM = "trackql <no-reply@localhost>"
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 T = TypeVar("T")
 
 
 class SettingsError(ValueError):
     """An invalid setting; its message is one line that names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueryLimits:
+    """Limits on one GraphQL document; docs/security.md gives the reasons."""
+
+    max_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 1_000
+    max_directives: int = 50
+    max_length: int = 15_000
+    max_cost: int = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +58,9 @@ class Settings:
     graphiql: bool = True
     log_level: str = "INFO"
     pool: PoolOptions = field(default_factory=PoolOptions)
+    query_limits: QueryLimits = QueryLimits()
+    introspection: bool = True
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @property
     def is_production(self) -> bool:
@@ -71,10 +88,31 @@ class Settings:
             refresh_token_days=env.positive("TRACKQL_REFRESH_TOKEN_DAYS", 14),
             lockout_attempts=env.positive("TRACKQL_LOCKOUT_ATTEMPTS", 5),
             lockout_minutes=env.positive("TRACKQL_LOCKOUT_MINUTES", 15),
-            cors_origins=env.csv("TRACKQL_CORS_ORIGINS"),
+            cors_origins=env.origins("TRACKQL_CORS_ORIGINS"),
             graphiql=env.flag("TRACKQL_GRAPHIQL", environment != "production"),
             log_level=env.choice("TRACKQL_LOG_LEVEL", LOG_LEVELS, "INFO", upper=True),
+            query_limits=_query_limits(env),
+            introspection=env.flag(
+                "TRACKQL_INTROSPECTION", environment != "production"
+            ),
+            max_body_bytes=env.positive(
+                "TRACKQL_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES
+            ),
         )
+
+
+def _query_limits(env: _Reader) -> QueryLimits:
+    default = QueryLimits()
+    return QueryLimits(
+        max_depth=env.positive("TRACKQL_MAX_QUERY_DEPTH", default.max_depth),
+        max_aliases=env.positive("TRACKQL_MAX_QUERY_ALIASES", default.max_aliases),
+        max_tokens=env.positive("TRACKQL_MAX_QUERY_TOKENS", default.max_tokens),
+        max_directives=env.positive(
+            "TRACKQL_MAX_QUERY_DIRECTIVES", default.max_directives
+        ),
+        max_length=env.positive("TRACKQL_MAX_QUERY_LENGTH", default.max_length),
+        max_cost=env.positive("TRACKQL_MAX_QUERY_COST", default.max_cost),
+    )
 
 
 class _Reader:
@@ -97,6 +135,15 @@ class _Reader:
     def csv(self, name: str) -> tuple[str, ...]:
         raw = self.optional(name) or ""
         return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+    def origins(self, name: str) -> tuple[str, ...]:
+        origins = self.csv(name)
+        for origin in origins:
+            if not _is_origin(origin):
+                raise SettingsError(
+                    f"{name}: {origin!r} is not an origin like https://app.example.com"
+                )
+        return origins
 
     def choice(
         self, name: str, allowed: tuple[T, ...], default: T, *, upper: bool = False
@@ -128,6 +175,20 @@ def _positive_int(raw: str) -> int:
     if value <= 0:
         raise ValueError(raw)
     return value
+
+
+def _is_origin(value: str) -> bool:
+    # Browsers send an Origin header as scheme://host[:port]; CORS compares it exactly.
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises ValueError on a port that is not a number
+    except ValueError:
+        return False
+    return (
+        parts.scheme in {"http", "https"}
+        and bool(parts.hostname)
+        and not (parts.path or parts.query or parts.fragment or parts.username)
+    )
 
 
 def _boolean(raw: str) -> bool:

@@ -1,13 +1,15 @@
-"""The GraphQL endpoint: Strawberry's ASGI view with our context and error net."""
+"""The GraphQL endpoint: Strawberry's ASGI view with our context and error net, JSON
+bodies only, and GraphQL over HTTP for `application/graphql-response+json`."""
 
 from __future__ import annotations
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
@@ -16,6 +18,9 @@ from graph.context import Context
 from graph.errors import shape_error
 from graph.graphiql import graphiql_html
 from graph.runtime import Runtime
+
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 DEFAULT_DOCUMENT = """\
 # Welcome to trackql. Sign in first: run `login`, and the Authorization header
@@ -46,6 +51,15 @@ class GraphQLView(GraphQL[Context, None]):
             bearer = ANONYMOUS
         return Context.create(runtime, bearer, request, response)
 
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        # A browser posts text/plain, form and multipart bodies across origins
+        # without a CORS preflight: refusing them before reading is what stops CSRF.
+        if request.method == "POST" and _media_type(request.content_type) != JSON:
+            raise HTTPException(415, f"POST bodies must be {JSON}")
+        return await super().parse_http_body(request)
+
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
@@ -53,7 +67,63 @@ class GraphQLView(GraphQL[Context, None]):
         # example by a failed commit): nothing leaves without a code.
         if result.errors:
             result.errors = [_ensure_code(e) for e in result.errors]
-        return process_result(result)
+        response = process_result(result)
+        if _is_request_error(result) and _negotiate(request) == GRAPHQL_RESPONSE:
+            # GraphQL over HTTP: a request that never started executing has no data
+            # entry, and its status (set in create_response) is 400.
+            del response["data"]
+        return response
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = _negotiate(request)
+        return sub_response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        response.headers.add_vary_header("Accept")
+        if sub_response.media_type == GRAPHQL_RESPONSE:
+            response.headers["content-type"] = GRAPHQL_RESPONSE
+            if isinstance(response_data, dict) and "data" not in response_data:
+                response.status_code = 400
+        return response
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").partition(";")[0].strip().lower()
+
+
+def _negotiate(request: Request | WebSocket) -> str:
+    """GRAPHQL_RESPONSE when the client accepts it at least as much as JSON; JSON,
+    the legacy answer, for everyone else."""
+    weights: dict[str, float] = {}
+    for part in request.headers.get("accept", "").split(","):
+        media_type, *parameters = part.split(";")
+        weight = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        weights[media_type.strip().lower()] = weight
+    preferred = weights.get(GRAPHQL_RESPONSE, 0.0)
+    return (
+        GRAPHQL_RESPONSE
+        if preferred > 0 and preferred >= weights.get(JSON, 0)
+        else JSON
+    )
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    # Parse, validation, limit and variable-coercion errors come before execution:
+    # no data, and no error has a path. Field errors always have one.
+    return result.data is None and not any(error.path for error in result.errors or ())
 
 
 def _ensure_code(error: GraphQLError) -> GraphQLError:

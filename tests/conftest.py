@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,23 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         yield c
+
+
+ClientFor = Callable[[Settings], AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def client_for(app: Starlette, runtime: Runtime) -> ClientFor:
+    """`async with client_for(settings) as c:` a client of an app built from other
+    settings, on the same database (which `app` has migrated)."""
+
+    @asynccontextmanager
+    async def serve(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+        transport = httpx.ASGITransport(app=create_app(settings, runtime))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            yield c
+
+    return serve
 
 
 @pytest.fixture
