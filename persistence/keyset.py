@@ -23,8 +23,9 @@ MAX_PAGE_SIZE = 100
 KeyKind = Literal["int", "str", "datetime"]
 T = TypeVar("T")
 
-# Sorting puts NULLs after every value in both directions of the key, by sorting on a
-# sentinel instead; 9999-12-31 is beyond any due date a tracker holds.
+# A nullable key sorts on a sentinel instead of NULL (row-value comparisons cannot
+# handle NULL): 9999-12-31, beyond any due date a tracker holds, so NULLs come last
+# ascending and first descending.
 _FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
 

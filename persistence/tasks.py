@@ -44,7 +44,7 @@ _SORT_KEYS = {
     TaskOrderField.CREATED_AT: keyset.SortKey(
         "created_at", Task.created_at, "datetime"
     ),
-    # No due date sorts after every due date, whichever the direction.
+    # No due date counts as the far future: last ascending, first descending.
     TaskOrderField.DUE_DATE: keyset.SortKey(
         "due_date", Task.due_date, "datetime", nullable=True
     ),

@@ -95,7 +95,11 @@ class SqlUnitOfWork:
                 await nested.commit()
         except BaseException:
             async with self._lock:
-                if nested.is_active:
+                # A failed flush leaves the savepoint deactivated (is_active False)
+                # but still open: it needs this rollback too, or commit fails.
+                if session.sync_session.get_nested_transaction() is (
+                    nested.sync_transaction
+                ):
                     await nested.rollback()
             del self._after_commit[marker:]
             raise
