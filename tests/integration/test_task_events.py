@@ -101,12 +101,15 @@ async def test_a_rolled_back_change_releases_no_event(
     uow = SqlUnitOfWork(runtime.session_factory, writes=True, task_events=publisher)
     actor = Actor(owner.id, owner.role)
 
-    with pytest.raises(Conflict):
+    async def failing_mutation() -> None:
         async with uow.savepoint():
             await create_task(
                 NewTask(project.id, "Doomed"), uow=uow, actor=actor, clock=utcnow
             )
             raise Conflict("a later step of the same mutation failed")
+
+    with pytest.raises(Conflict):
+        await failing_mutation()
     async with uow.savepoint():
         await create_task(
             NewTask(project.id, "Kept"), uow=uow, actor=actor, clock=utcnow
