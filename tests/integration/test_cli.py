@@ -77,17 +77,20 @@ def test_migrate_creates_an_sqlite_database(tmp_path: Path) -> None:
 
 
 def test_seed_demo_writes_demo_data_once_and_prints_the_credentials(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     database = tmp_path / "demo.db"
     env = {"TRACKQL_DATABASE_URL": f"sqlite:///{database}"}
+    monkeypatch.setenv("TRACKQL_ENV", "test")
+    monkeypatch.setenv("TRACKQL_DATABASE_URL", env["TRACKQL_DATABASE_URL"])
 
-    first = run_cli("seed-demo", env=env)
+    status = main(["seed-demo"])
+    first = capsys.readouterr().out
     second = run_cli("seed-demo", env=env)
 
-    assert first.returncode == 0, first.stderr
-    assert "demo@trackql.dev" in first.stdout
-    assert "demo-password-1" in first.stdout
+    assert status == 0
+    assert "demo@trackql.dev" in first
+    assert "demo-password-1" in first
     assert second.returncode == 0, second.stderr
     assert "already there; nothing changed" in second.stdout
     with sqlite3.connect(database) as db:
