@@ -4,7 +4,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from domain.models import utcnow
+from domain.models import Role, utcnow
 from tests.conftest import GraphQLClient
 from tests.factories import TaskFactory, UserFactory, project_with_members
 from tests.integration.graphql import error_code, error_fields, gid
@@ -294,3 +294,54 @@ async def test_fifty_parallel_updates_with_one_expectation_let_exactly_one_win(
     assert {error_code(r) for r in results if "errors" in r} == {"CONFLICT"}
     final = (await viewer(TASK, {"id": task_id}))["data"]["task"]["title"]
     assert final == winners[0]["data"]["updateTask"]["title"]
+
+
+async def test_a_member_updates_and_deletes_tasks_they_did_not_create(
+    gql: GraphQLClient, token_for: Any
+) -> None:
+    owner, member = await UserFactory.create_async(), await UserFactory.create_async()
+    project = await project_with_members(owner, member)
+    tasks = await TaskFactory.create_batch_async(2, project_id=project.id)
+    as_member = gql.as_user(await token_for(member))
+
+    updated = await as_member(
+        UPDATE_TASK, {"id": gid("Task", tasks[0].id), "input": {"priority": 1}}
+    )
+    deleted = await as_member(DELETE_TASK, {"id": gid("Task", tasks[1].id)})
+
+    assert updated["data"]["updateTask"]["priority"] == 1
+    assert deleted["data"]["deleteTask"] == {"deletedId": gid("Task", tasks[1].id)}
+
+
+async def test_an_admin_writes_tasks_and_members_in_any_project(
+    gql: GraphQLClient, token_for: Any
+) -> None:
+    owner, newcomer = await UserFactory.create_async(), await UserFactory.create_async()
+    admin = await UserFactory.create_async(role=Role.ADMIN)
+    project = await project_with_members(owner)
+    task = await TaskFactory.create_async(project_id=project.id)
+    as_admin = gql.as_user(await token_for(admin))
+    project_id = gid("Project", project.id)
+    member_input = {"projectId": project_id, "userId": gid("User", newcomer.id)}
+
+    created = await as_admin(
+        CREATE_TASK, {"input": {"projectId": project_id, "title": "By admin"}}
+    )
+    updated = await as_admin(
+        UPDATE_TASK, {"id": gid("Task", task.id), "input": {"title": "Edited"}}
+    )
+    added = await as_admin(
+        "mutation ($i: ProjectMemberInput!) { addProjectMember(input: $i) { id } }",
+        {"i": member_input},
+    )
+    removed = await as_admin(
+        "mutation ($i: ProjectMemberInput!) { removeProjectMember(input: $i) { id } }",
+        {"i": member_input},
+    )
+    deleted = await as_admin(DELETE_TASK, {"id": gid("Task", task.id)})
+
+    assert created["data"]["createTask"]["viewerCanUpdate"] is True
+    assert updated["data"]["updateTask"]["title"] == "Edited"
+    assert "errors" not in added
+    assert "errors" not in removed
+    assert "errors" not in deleted
