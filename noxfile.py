@@ -84,3 +84,12 @@ def schema(session: nox.Session) -> None:
     with open("schema.graphql", encoding="utf-8") as committed:
         if committed.read() != exported:
             session.error("schema.graphql differs from the exported schema")
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Deep page vs first page on 50,000 tasks and the statement count of a nested
+    read, on the PostgreSQL at TRACKQL_BENCH_DATABASE_URL (default: the local one).
+    Not in the default sessions; arguments go to bench/deep_page.py."""
+    install(session)
+    session.run("python", "-m", "bench.deep_page", *session.posargs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.errors import Forbidden, Unauthenticated
-from domain.models import Role
+from domain.models import Project, ProjectRole, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,3 +36,26 @@ def can_update_user(actor: Actor, user_id: int) -> bool:
 def require_admin(actor: Actor, what: str) -> None:
     if not actor.is_admin:
         raise Forbidden(f"only admins may {what}")
+
+
+# A project's visibility: its members (the owner is one, with role OWNER) and admins.
+# `role` is the actor's membership in the project, None when not a member.
+# persistence.projects.visible_projects is the SQL mirror of can_view_project.
+
+
+def can_view_project(actor: Actor, role: ProjectRole | None) -> bool:
+    return actor.is_admin or role is not None
+
+
+def can_manage_project(actor: Actor, role: ProjectRole | None) -> bool:
+    """Update, archive, delete, and add or remove members."""
+    return actor.is_admin or role is ProjectRole.OWNER
+
+
+def can_write_tasks(actor: Actor, role: ProjectRole | None) -> bool:
+    """Create, update and delete tasks (an archived project refuses all three)."""
+    return actor.is_admin or role in (ProjectRole.OWNER, ProjectRole.MEMBER)
+
+
+def can_update_task(actor: Actor, role: ProjectRole | None, project: Project) -> bool:
+    return can_write_tasks(actor, role) and not project.is_archived

@@ -21,7 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     func,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -113,6 +113,11 @@ class Timestamped:
         self.updated_at = max(now, self.updated_at + _ONE_MICROSECOND)
 
 
+def _versioned_by_updated_at(cls: Any) -> dict[str, Any]:
+    # The application sets the new value itself (Timestamped.touch).
+    return {"version_id_col": cls.__table__.c.updated_at, "version_id_generator": False}
+
+
 class User(Timestamped, Base):
     __tablename__ = "users"
     __table_args__ = (Index("uq_users_email_lower", func.lower("email"), unique=True),)
@@ -194,6 +199,12 @@ class Project(Timestamped, Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     is_archived: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    # Every ORM UPDATE carries `WHERE updated_at = <the value read>`: of two
+    # concurrent writers only one matches, the other gets CONFLICT (StaleDataError).
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return _versioned_by_updated_at(cls)
+
 
 class ProjectMember(Base):
     """Membership, the owner included (role OWNER), so visibility is one join."""
@@ -241,6 +252,10 @@ class Task(Timestamped, Base):
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return _versioned_by_updated_at(cls)
 
     def is_overdue(self, now: datetime) -> bool:
         return (

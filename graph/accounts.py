@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from domain import models
 from domain.errors import NotFound
 from graph.context import Context
+from graph.inputs import ProjectFilter, TaskFilter, TaskOrder
 from graph.relay import (
     Connection,
     Node,
@@ -18,6 +20,10 @@ from graph.relay import (
     to_global_id,
 )
 from persistence import accounts as queries
+
+if TYPE_CHECKING:
+    from graph.projects import ProjectType
+    from graph.tasks import TaskType
 
 strawberry.enum(models.Role, name="Role")
 
@@ -46,6 +52,38 @@ class UserType(Node):
             created_at=user.created_at,
             updated_at=user.updated_at,
         )
+
+    # Imported in the resolvers: graph.projects and graph.tasks import this module.
+    @strawberry.field(description="Projects the user belongs to that you may see.")
+    async def projects(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = strawberry.UNSET,
+        after: str | None = strawberry.UNSET,
+        last: int | None = strawberry.UNSET,
+        before: str | None = strawberry.UNSET,
+        filter: ProjectFilter | None = strawberry.UNSET,
+    ) -> Connection[Annotated[ProjectType, strawberry.lazy("graph.projects")]]:
+        from graph.projects import member_projects
+
+        request = page_request(first, after, last, before)
+        return await member_projects(info.context, self.db_id, request, filter)
+
+    @strawberry.field(description="Tasks assigned to the user that you may see.")
+    async def assigned_tasks(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = strawberry.UNSET,
+        after: str | None = strawberry.UNSET,
+        last: int | None = strawberry.UNSET,
+        before: str | None = strawberry.UNSET,
+        filter: TaskFilter | None = strawberry.UNSET,
+        order_by: TaskOrder | None = strawberry.UNSET,
+    ) -> Connection[Annotated[TaskType, strawberry.lazy("graph.tasks")]]:
+        from graph.tasks import assigned_tasks
+
+        request = page_request(first, after, last, before)
+        return await assigned_tasks(info.context, self.db_id, request, filter, order_by)
 
 
 @strawberry.input

@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export-schema", help="write the GraphQL schema (SDL)")
     export.add_argument("--output", default="schema.graphql", help="a path, or -")
     export.set_defaults(command=_export_schema)
+
+    seed = sub.add_parser("seed-demo", help="add demo users, projects and tasks")
+    seed.set_defaults(command=_seed_demo)
     return parser
 
 
@@ -99,6 +102,39 @@ def _export_schema(args: argparse.Namespace, settings: Settings) -> int:
     else:
         Path(args.output).write_text(sdl)
     return 0
+
+
+def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from domain.demo import DEMO_PASSWORD, DEMO_USERS
+
+    _run_migrations(settings)
+    if asyncio.run(_write_demo(settings)):
+        print("demo data written; sign in with any of these:")
+    else:
+        print("demo data is already there; nothing changed. Sign in with:")
+    for user in DEMO_USERS:
+        print(f"  {user.email:<22} {DEMO_PASSWORD}  ({user.role.value.lower()})")
+    return 0
+
+
+async def _write_demo(settings: Settings) -> bool:
+    from domain.demo import DEMO_PASSWORD, seed_demo
+    from domain.models import utcnow
+    from domain.security import hash_password
+    from persistence.engine import create_session_factory
+    from persistence.uow import SqlUnitOfWork
+
+    engine = create_engine(settings.database_url, settings.pool)
+    uow = SqlUnitOfWork(create_session_factory(engine), writes=True)
+    try:
+        # One argon2 hash for every demo user: hashing is deliberately slow.
+        hashed = hash_password(DEMO_PASSWORD)
+        created = await seed_demo(uow=uow, clock=utcnow, password_hash=hashed)
+        await uow.commit()
+        return created
+    finally:
+        await uow.close()
+        await engine.dispose()
 
 
 if __name__ == "__main__":

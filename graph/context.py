@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import TypedDict
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,10 +15,19 @@ from starlette.websockets import WebSocket
 from domain.access import Actor
 from domain.accounts import actor_from_claims
 from domain.errors import Unauthenticated
+from domain.ports import Clock
 from graph.auth import ANONYMOUS, BearerToken
 from graph.loaders import Loaders
 from graph.runtime import Runtime
 from persistence.uow import SqlUnitOfWork
+
+
+class UseCaseDeps(TypedDict):
+    """The keyword arguments every use case takes: `use_case(..., **deps)`."""
+
+    uow: SqlUnitOfWork
+    actor: Actor
+    clock: Clock
 
 
 @dataclass
@@ -40,8 +52,14 @@ class Context:
         request: Request | WebSocket | None = None,
         response: Response | WebSocket | None = None,
     ) -> Context:
-        uow = SqlUnitOfWork(runtime.session_factory)
+        uow = SqlUnitOfWork(runtime.session_factory, task_events=runtime.task_events)
         return cls(runtime, uow, bearer, request, response)
+
+    @cached_property
+    def now(self) -> datetime:
+        """One instant per request: every isOverdue and status filter of a response
+        agrees, and loader keys that carry it still batch together."""
+        return self.runtime.clock()
 
     async def actor(self) -> Actor | None:
         """The caller, or None when anonymous; a bad token raises UNAUTHENTICATED."""
@@ -58,3 +76,8 @@ class Context:
         if actor is None:
             raise Unauthenticated()
         return actor
+
+    async def use_case_deps(self) -> UseCaseDeps:
+        """The request's unit of work, the authenticated caller and the clock."""
+        actor = await self.require_actor()
+        return UseCaseDeps(uow=self.uow, actor=actor, clock=self.runtime.clock)

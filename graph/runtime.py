@@ -8,8 +8,9 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.models import utcnow
-from domain.ports import Clock
+from domain.ports import Clock, TaskEventPublisher
 from domain.security import TokenSigner
+from domain.task_events import NoTaskEventPublisher
 from graph.settings import Settings
 from persistence.engine import create_engine, create_session_factory
 
@@ -21,6 +22,8 @@ class Runtime:
     session_factory: async_sessionmaker[AsyncSession]
     signer: TokenSigner
     clock: Clock = field(default=utcnow)
+    # Replaced by the subscriptions' transport; until then events are dropped.
+    task_events: TaskEventPublisher = field(default_factory=NoTaskEventPublisher)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = utcnow) -> Runtime:

@@ -14,16 +14,22 @@ from graph.accounts import AccountsQuery, user_node
 from graph.context import Context
 from graph.errors import ErrorShaping
 from graph.profile import SchemaPolicy, document_defences
+from graph.projects import ProjectsMutation, ProjectsQuery, project_node
 from graph.relay import Node, parse_global_id
 from graph.scalars import DATETIME
+from graph.tasks import TasksMutation, TasksQuery, task_node
 from graph.transactions import OperationTransaction
 
 NodeResolver = Callable[[Context, int], Awaitable[Node | None]]
-NODE_RESOLVERS: dict[str, NodeResolver] = {"User": user_node}
+NODE_RESOLVERS: dict[str, NodeResolver] = {
+    "User": user_node,
+    "Project": project_node,
+    "Task": task_node,
+}
 
 
 @strawberry.type
-class Query(AccountsQuery):
+class Query(AccountsQuery, ProjectsQuery, TasksQuery):
     @strawberry.field(description="Refetch any object by its global ID.")
     async def node(
         self, info: strawberry.Info[Context, None], id: strawberry.ID
@@ -36,6 +42,11 @@ class Query(AccountsQuery):
         return await NODE_RESOLVERS[type_name](info.context, ident)
 
 
+@strawberry.type
+class Mutation(ProjectsMutation, TasksMutation):
+    pass
+
+
 class TrackqlSchema(strawberry.Schema):
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         """Expected errors are not logged; ErrorShaping logs the unexpected ones."""
@@ -46,6 +57,7 @@ def build_schema(policy: SchemaPolicy | None = None) -> strawberry.Schema:
     development profile, serves tools such as export-schema."""
     return TrackqlSchema(
         query=Query,
+        mutation=Mutation,
         scalar_overrides={datetime: DATETIME},
         extensions=[
             ErrorShaping,

@@ -35,6 +35,41 @@ mutation Login {
 query Me {
   me { id name email role }
 }
+
+# Your projects, each with its members and the five tasks due first.
+query MyProjects {
+  projects(first: 10) {
+    totalCount
+    nodes {
+      id
+      name
+      viewerCanUpdate
+      owner { name }
+      members { role user { name } }
+      tasks(first: 5, orderBy: {field: DUE_DATE, direction: ASC}) {
+        totalCount
+        nodes { id title priority dueDate isOverdue isCompleted assignee { name } }
+      }
+    }
+  }
+}
+
+# Paste a project id from MyProjects into the variables: {"projectId": "..."}
+mutation CreateTask($projectId: ID!) {
+  createTask(input: {projectId: $projectId, title: "Try trackql", priority: 4}) {
+    id
+    title
+    project { name }
+  }
+}
+
+# All or nothing, up to 500 ids: {"taskIds": ["...", "..."]}
+mutation BulkComplete($taskIds: [ID!]!) {
+  bulkUpdateTasks(input: {taskIds: $taskIds, patch: {isCompleted: true}}) {
+    updatedCount
+    tasks { id title isCompleted completedAt }
+  }
+}
 """
 
 

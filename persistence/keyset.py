@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, literal, tuple_
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
+from sqlalchemy.orm import QueryableAttribute, aliased
 
 from domain.errors import BadUserInput
 
@@ -23,8 +23,9 @@ MAX_PAGE_SIZE = 100
 KeyKind = Literal["int", "str", "datetime"]
 T = TypeVar("T")
 
-# Sorting puts NULLs after every value in both directions of the key, by sorting on a
-# sentinel instead; 9999-12-31 is beyond any due date a tracker holds.
+# A nullable key sorts on a sentinel instead of NULL (row-value comparisons cannot
+# handle NULL): 9999-12-31, beyond any due date a tracker holds, so NULLs come last
+# ascending and first descending.
 _FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
@@ -128,8 +129,64 @@ def apply(
 ) -> tuple[Select[Any], int]:
     """Add the keyset WHERE, ORDER BY and LIMIT (one extra row) to a query."""
     size = request.size()
+    conditions, order = _seek(ordering, signature, request)
+    return query.where(*conditions).order_by(*order).limit(size + 1), size
+
+
+def apply_partitioned(
+    query: Select[Any],
+    entity: type[T],
+    partition: ColumnElement[int] | QueryableAttribute[int],
+    ordering: Ordering,
+    signature: str,
+    request: PageRequest,
+) -> tuple[Select[Any], int]:
+    """One page per parent in one statement: the keyset WHERE, then ROW_NUMBER()
+    OVER (PARTITION BY parent ...) <= size + 1. Rows are (entity, parent id), in
+    page order within each parent. `query` selects `entity` and already restricts
+    `partition` to the wanted parents."""
+    size = request.size()
+    conditions, order = _seek(ordering, signature, request)
+    position = func.row_number().over(partition_by=partition, order_by=order)
+    numbered = (
+        query.where(*conditions)
+        .add_columns(position.label("page_position"), partition.label("page_parent"))
+        .subquery()
+    )
+    row = aliased(entity, numbered)
+    paged = (
+        select(row, numbered.c.page_parent)
+        .where(numbered.c.page_position <= size + 1)
+        .order_by(numbered.c.page_parent, numbered.c.page_position)
+    )
+    return paged, size
+
+
+def pages_by_parent(
+    rows: Sequence[Any],
+    parents: Sequence[int],
+    size: int,
+    ordering: Ordering,
+    signature: str,
+    request: PageRequest,
+) -> list[Page[Any]]:
+    """Split the (entity, parent id) rows of apply_partitioned into one page per
+    parent, in the order of `parents`."""
+    grouped: dict[int, list[Any]] = {parent: [] for parent in parents}
+    for entity, parent in rows:
+        grouped[parent].append(entity)
+    return [
+        page_from_rows(grouped[parent], size, ordering, signature, request)
+        for parent in parents
+    ]
+
+
+def _seek(
+    ordering: Ordering, signature: str, request: PageRequest
+) -> tuple[list[ColumnElement[bool]], list[ColumnElement[Any]]]:
     columns = [key.expression() for key in ordering.keys]
     reverse = ordering.descending != request.backwards
+    conditions = []
     for cursor, argument, after in (
         (request.after, "after", True),
         (request.before, "before", False),
@@ -137,11 +194,10 @@ def apply(
         if cursor is None:
             continue
         values = decode_cursor(ordering, signature, cursor, argument)
-        query = query.where(
+        conditions.append(
             _beyond(columns, values, forward=after != ordering.descending)
         )
-    order = [c.desc() if reverse else c.asc() for c in columns]
-    return query.order_by(*order).limit(size + 1), size
+    return conditions, [c.desc() if reverse else c.asc() for c in columns]
 
 
 def page_from_rows(

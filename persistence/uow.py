@@ -12,8 +12,13 @@ from typing import Any, TypeVar
 from sqlalchemy import Executable, Result
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.ports import TaskEventPublisher
+from domain.task_events import NoTaskEventPublisher, TaskEventRecord
 from persistence.accounts import UserRepository
 from persistence.engine import WRITE_INTENT
+from persistence.idempotency import IdempotencyStore
+from persistence.projects import ProjectRepository
+from persistence.tasks import TaskRepository
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -21,7 +26,11 @@ T = TypeVar("T")
 
 class SqlUnitOfWork:
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], *, writes: bool = False
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        writes: bool = False,
+        task_events: TaskEventPublisher | None = None,
     ) -> None:
         self._factory = session_factory
         self._session: AsyncSession | None = None
@@ -31,6 +40,10 @@ class SqlUnitOfWork:
         self._after_commit: list[Callable[[], Awaitable[None]]] = []
         self.writes = writes
         self.users = UserRepository(self)
+        self.projects = ProjectRepository(self)
+        self.tasks = TaskRepository(self)
+        self.idempotency = IdempotencyStore(self)
+        self._task_events = task_events or NoTaskEventPublisher()
 
     def _current(self) -> AsyncSession:
         if self._session is None:
@@ -43,7 +56,9 @@ class SqlUnitOfWork:
             await session.connection(execution_options={WRITE_INTENT: True})
         return session
 
-    async def execute(self, statement: Executable, **kwargs: Any) -> Result[Any]:
+    async def execute(
+        self, statement: Executable, **kwargs: Any
+    ) -> Result[*tuple[Any, ...]]:
         async with self._lock:
             session = await self._open()
             return await session.execute(statement, **kwargs)
@@ -80,13 +95,26 @@ class SqlUnitOfWork:
                 await nested.commit()
         except BaseException:
             async with self._lock:
-                if nested.is_active:
+                # A failed flush leaves the savepoint deactivated (is_active False)
+                # but still open: it needs this rollback too, or commit fails.
+                if session.sync_session.get_nested_transaction() is (
+                    nested.sync_transaction
+                ):
                     await nested.rollback()
             del self._after_commit[marker:]
             raise
 
     def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
         self._after_commit.append(callback)
+
+    def record_task_event(self, record: TaskEventRecord) -> None:
+        publisher = self._task_events
+
+        async def release() -> None:
+            publisher.publish(record)
+
+        # Queued like any after-commit work: a savepoint that rolls back drops it.
+        self.after_commit(release)
 
     async def commit(self) -> None:
         if self._session is not None:

@@ -83,3 +83,19 @@ ALL_FACTORIES: tuple[type[SQLAlchemyFactory[object]], ...] = (  # type: ignore[a
     ProjectMemberFactory,
     TaskFactory,
 )
+
+
+async def project_with_members(
+    owner: User, *members: User, **fields: object
+) -> Project:
+    """A project with the membership rows createProject makes: the owner (role
+    OWNER) and each member."""
+    project = await ProjectFactory.create_async(owner_id=owner.id, **fields)
+    await ProjectMemberFactory.create_async(
+        project_id=project.id, user_id=owner.id, role=ProjectRole.OWNER
+    )
+    for member in members:
+        await ProjectMemberFactory.create_async(
+            project_id=project.id, user_id=member.id
+        )
+    return project

@@ -1,0 +1,281 @@
+"""GraphQL for projects: the Project type, the project queries and mutations."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from domain import models
+from domain import projects as use_cases
+from domain.access import Actor, can_manage_project
+from domain.errors import NotFound
+from graph.accounts import UserType
+from graph.context import Context
+from graph.inputs import (
+    ProjectFilter,
+    TaskFilter,
+    TaskOrder,
+    change,
+    project_filter,
+)
+from graph.relay import Connection, Node, decode_id, given, page_request, to_global_id
+from graph.transactions import mutation
+from persistence import projects as queries
+from persistence.keyset import Page, PageRequest
+
+if TYPE_CHECKING:
+    from graph.tasks import TaskType
+
+strawberry.enum(models.ProjectRole, name="ProjectRole")
+
+
+@strawberry.type(name="ProjectMember")
+class ProjectMemberType:
+    user: UserType
+    role: models.ProjectRole
+    added_at: datetime
+
+
+@strawberry.type(name="Project")
+class ProjectType(Node):
+    name: str
+    description: str | None
+    is_archived: bool
+    db_id: strawberry.Private[int]
+    owner_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, project: models.Project) -> ProjectType:
+        return cls(
+            id=to_global_id("Project", project.id),
+            db_id=project.id,
+            owner_id=project.owner_id,
+            name=project.name,
+            description=project.description,
+            is_archived=project.is_archived,
+            created_at=project.created_at,
+            updated_at=project.updated_at,
+        )
+
+    @strawberry.field
+    async def owner(self, info: strawberry.Info[Context, None]) -> UserType:
+        user = await info.context.loaders.user.load(self.owner_id)
+        assert user is not None  # users.id is ON DELETE RESTRICT for owners
+        return UserType.from_model(user)
+
+    @strawberry.field
+    async def members(
+        self, info: strawberry.Info[Context, None]
+    ) -> list[ProjectMemberType]:
+        """The owner first, then the members in the order they were added."""
+        members = await info.context.loaders.members.load(self.db_id)
+        return [
+            ProjectMemberType(
+                user=UserType.from_model(user),
+                role=member.role,
+                added_at=member.added_at,
+            )
+            for member, user in members
+        ]
+
+    @strawberry.field
+    async def viewer_can_update(self, info: strawberry.Info[Context, None]) -> bool:
+        actor = await info.context.require_actor()
+        return can_manage_project(
+            actor, await viewer_role(info.context, self.db_id, actor)
+        )
+
+    @strawberry.field
+    async def tasks(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = strawberry.UNSET,
+        after: str | None = strawberry.UNSET,
+        last: int | None = strawberry.UNSET,
+        before: str | None = strawberry.UNSET,
+        filter: TaskFilter | None = strawberry.UNSET,
+        order_by: TaskOrder | None = strawberry.UNSET,
+    ) -> Connection[Annotated[TaskType, strawberry.lazy("graph.tasks")]]:
+        from graph.tasks import project_tasks  # graph.tasks imports this module
+
+        request = page_request(first, after, last, before)
+        return await project_tasks(info.context, self.db_id, request, filter, order_by)
+
+    created_at: datetime
+    updated_at: datetime
+
+
+async def viewer_role(
+    context: Context, project_id: int, actor: Actor
+) -> models.ProjectRole | None:
+    """The caller's role in a project, from the batched members of the project."""
+    members = await context.loaders.members.load(project_id)
+    return next((m.role for m, _ in members if m.user_id == actor.user_id), None)
+
+
+async def load_project(context: Context, raw_id: str) -> ProjectType:
+    """NOT_FOUND for a project that is missing or that the caller may not see."""
+    actor = await context.require_actor()
+    key = (decode_id(raw_id, "Project"), actor)
+    project = await context.loaders.visible_project.load(key)
+    if project is None:
+        raise NotFound.of("Project", raw_id)
+    return ProjectType.from_model(project)
+
+
+async def project_node(context: Context, ident: int) -> ProjectType | None:
+    actor = await context.require_actor()
+    project = await context.loaders.visible_project.load((ident, actor))
+    return None if project is None else ProjectType.from_model(project)
+
+
+def _connection(
+    context: Context, page: Page[models.Project], count: Callable[[], Awaitable[int]]
+) -> Connection[ProjectType]:
+    for project in page.rows:
+        context.loaders.project.prime(project.id, project)
+    return Connection[ProjectType].build(page, ProjectType.from_model, count)
+
+
+async def member_projects(
+    context: Context,
+    user_id: int,
+    request: PageRequest,
+    filter: ProjectFilter | None,
+) -> Connection[ProjectType]:
+    """User.projects: the user's memberships that the caller may see."""
+    actor = await context.require_actor()
+    found = project_filter(filter, actor)
+    page = await context.loaders.user_projects.load((user_id, (actor, found, request)))
+    return _connection(
+        context,
+        page,
+        lambda: context.loaders.user_project_count.load((user_id, (actor, found))),
+    )
+
+
+@strawberry.type
+class ProjectsQuery:
+    @strawberry.field
+    async def project(
+        self, info: strawberry.Info[Context, None], id: strawberry.ID
+    ) -> ProjectType | None:
+        return await load_project(info.context, id)
+
+    @strawberry.field
+    async def projects(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = strawberry.UNSET,
+        after: str | None = strawberry.UNSET,
+        last: int | None = strawberry.UNSET,
+        before: str | None = strawberry.UNSET,
+        filter: ProjectFilter | None = strawberry.UNSET,
+    ) -> Connection[ProjectType]:
+        context = info.context
+        actor = await context.require_actor()
+        found = project_filter(filter, actor)
+        request = page_request(first, after, last, before)
+        page = await queries.projects_page(context.uow, actor, found, request)
+        return _connection(
+            context, page, lambda: queries.count_projects(context.uow, actor, found)
+        )
+
+
+@strawberry.input
+class CreateProjectInput:
+    name: str
+    description: str | None = strawberry.UNSET
+    idempotency_key: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class UpdateProjectInput:
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    is_archived: bool | None = strawberry.UNSET
+    expected_updated_at: datetime | None = strawberry.UNSET
+
+    def to_changes(self) -> use_cases.ProjectChanges:
+        return use_cases.ProjectChanges(
+            name=change(self.name),
+            description=change(self.description),
+            is_archived=change(self.is_archived),
+            expected_updated_at=given(self.expected_updated_at),
+        )
+
+
+@strawberry.input
+class ProjectMemberInput:
+    project_id: strawberry.ID
+    user_id: strawberry.ID
+
+    def ids(self) -> tuple[int, int]:
+        return (
+            decode_id(self.project_id, "Project", argument="projectId"),
+            decode_id(self.user_id, "User", argument="userId"),
+        )
+
+
+@strawberry.type
+class DeletePayload:
+    deleted_id: strawberry.ID
+
+
+@strawberry.type
+class ProjectsMutation:
+    @mutation
+    async def create_project(
+        self, info: strawberry.Info[Context, None], input: CreateProjectInput
+    ) -> ProjectType:
+        project = await use_cases.create_project(
+            input.name,
+            given(input.description),
+            given(input.idempotency_key),
+            **await info.context.use_case_deps(),
+        )
+        return ProjectType.from_model(project)
+
+    @mutation(description="Owner or admin.")
+    async def update_project(
+        self,
+        info: strawberry.Info[Context, None],
+        id: strawberry.ID,
+        input: UpdateProjectInput,
+    ) -> ProjectType:
+        project = await use_cases.update_project(
+            decode_id(id, "Project"),
+            input.to_changes(),
+            **await info.context.use_case_deps(),
+        )
+        return ProjectType.from_model(project)
+
+    @mutation(description="Owner or admin; the project's tasks go with it.")
+    async def delete_project(
+        self, info: strawberry.Info[Context, None], id: strawberry.ID
+    ) -> DeletePayload:
+        deleted = await use_cases.delete_project(
+            decode_id(id, "Project"), **await info.context.use_case_deps()
+        )
+        return DeletePayload(deleted_id=to_global_id("Project", deleted))
+
+    @mutation(description="Owner or admin.")
+    async def add_project_member(
+        self, info: strawberry.Info[Context, None], input: ProjectMemberInput
+    ) -> ProjectType:
+        project = await use_cases.add_project_member(
+            *input.ids(), **await info.context.use_case_deps()
+        )
+        return ProjectType.from_model(project)
+
+    @mutation(description="Owner or admin; unassigns the member's open tasks.")
+    async def remove_project_member(
+        self, info: strawberry.Info[Context, None], input: ProjectMemberInput
+    ) -> ProjectType:
+        project = await use_cases.remove_project_member(
+            *input.ids(), **await info.context.use_case_deps()
+        )
+        return ProjectType.from_model(project)

@@ -1,0 +1,111 @@
+"""The task lists of the read side: everything visible, one project's tasks and
+one user's assigned tasks, each for many parents in one statement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, func, select
+
+from domain.access import Actor
+from domain.models import Task
+from persistence import keyset
+from persistence.projects import visible_projects
+from persistence.tasks import TaskFilter, TaskOrder
+
+if TYPE_CHECKING:
+    from persistence.uow import SqlUnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class TaskListing:
+    """One list's filter and order; `now` decides what is overdue, and `viewer`
+    (when set) limits the list to the tasks that actor may see."""
+
+    task_filter: TaskFilter
+    order: TaskOrder
+    now: datetime
+    viewer: Actor | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conditions = self.task_filter.conditions(self.now)
+        if self.viewer is not None:
+            conditions.append(visible_projects(self.viewer, Task.project_id))
+        return conditions
+
+    def signature(self, scope: str) -> str:
+        return self.order.ordering().signature(
+            keyset.fingerprint(scope, self.task_filter)
+        )
+
+
+async def tasks_page(
+    uow: SqlUnitOfWork, listing: TaskListing, request: keyset.PageRequest
+) -> keyset.Page[Task]:
+    ordering, signature = listing.order.ordering(), listing.signature("tasks")
+    base = select(Task).where(*listing.conditions())
+    query, size = keyset.apply(base, ordering, signature, request)
+    rows = (await uow.execute(query)).scalars().all()
+    return keyset.page_from_rows(rows, size, ordering, signature, request)
+
+
+async def count_tasks(uow: SqlUnitOfWork, listing: TaskListing) -> int:
+    query = select(func.count()).select_from(Task).where(*listing.conditions())
+    return int((await uow.execute(query)).scalar_one())
+
+
+async def visible_tasks_by_ids(
+    uow: SqlUnitOfWork, ids: Sequence[int], actor: Actor
+) -> list[Task | None]:
+    query = select(Task).where(
+        Task.id.in_(set(ids)), visible_projects(actor, Task.project_id)
+    )
+    found = {t.id: t for t in (await uow.execute(query)).scalars()}
+    return [found.get(i) for i in ids]
+
+
+# Parent edges: Project.tasks (the caller sees the project, so every task of it) and
+# User.assignedTasks (only tasks in projects the caller sees: listing.viewer).
+PROJECT_TASKS = ("project.tasks", Task.project_id)
+ASSIGNED_TASKS = ("user.assignedTasks", Task.assignee_id)
+
+
+async def task_pages(
+    uow: SqlUnitOfWork,
+    edge: tuple[str, Any],
+    parents: Sequence[int],
+    listing: TaskListing,
+    request: keyset.PageRequest,
+) -> list[keyset.Page[Task]]:
+    scope, parent = edge
+    ordering, signature = listing.order.ordering(), listing.signature(scope)
+    base = select(Task).where(parent.in_(parents), *listing.conditions())
+    if len(parents) == 1:
+        # One parent (the usual deep page): a plain keyset seek with LIMIT.
+        query, size = keyset.apply(base, ordering, signature, request)
+        rows = (await uow.execute(query)).scalars().all()
+        return [keyset.page_from_rows(rows, size, ordering, signature, request)]
+    query, size = keyset.apply_partitioned(
+        base, Task, parent, ordering, signature, request
+    )
+    rows = (await uow.execute(query)).all()
+    return keyset.pages_by_parent(rows, parents, size, ordering, signature, request)
+
+
+async def task_counts(
+    uow: SqlUnitOfWork,
+    edge: tuple[str, Any],
+    parents: Sequence[int],
+    listing: TaskListing,
+) -> list[int]:
+    _, parent = edge
+    query = (
+        select(parent, func.count())
+        .where(parent.in_(parents), *listing.conditions())
+        .group_by(parent)
+    )
+    counts = dict((await uow.execute(query)).all())
+    return [int(counts.get(p, 0)) for p in parents]

@@ -1,0 +1,103 @@
+"""The number of SQL statements of a request is bounded by the depth of the query,
+not by the number of rows: every edge is one batched statement."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from domain.models import User
+from graph.settings import QueryLimits, Settings
+from tests.conftest import ClientFor, GraphQLClient
+from tests.factories import TaskFactory, UserFactory, project_with_members
+
+NESTED = """
+query ($projects: Int!, $tasks: Int!) {
+  projects(first: $projects) {
+    nodes {
+      name
+      owner { email }
+      members { role user { email } }
+      tasks(first: $tasks) { nodes { title assignee { email } } }
+    }
+  }
+}
+"""
+
+
+async def arrange(viewer: User, projects: int, tasks: int) -> None:
+    for _ in range(projects):
+        owner, member = (
+            await UserFactory.create_async(),
+            await UserFactory.create_async(),
+        )
+        project = await project_with_members(owner, member, viewer)
+        for n in range(tasks + 2):
+            assignee = (owner, member, viewer, None)[n % 4]
+            await TaskFactory.create_async(
+                project_id=project.id, assignee_id=assignee and assignee.id
+            )
+
+
+async def run(
+    gql: GraphQLClient, token: str, count_statements: Any, projects: int, tasks: int
+) -> tuple[int, dict[str, Any]]:
+    with count_statements() as log:
+        result = await gql.as_user(token)(
+            NESTED, {"projects": projects, "tasks": tasks}
+        )
+    return log.count, result
+
+
+async def test_twenty_projects_with_owner_members_and_ten_tasks_take_six_statements(
+    gql: GraphQLClient, token_for: Any, count_statements: Any
+) -> None:
+    viewer = await UserFactory.create_async()
+    await arrange(viewer, projects=20, tasks=10)
+    token = await token_for(viewer)
+
+    statements, result = await run(gql, token, count_statements, 20, 10)
+
+    nodes = result["data"]["projects"]["nodes"]
+    assert len(nodes) == 20
+    assert all(len(p["tasks"]["nodes"]) == 10 for p in nodes)
+    assert all(len(p["members"]) == 3 for p in nodes)
+    assert statements <= 6
+
+
+async def test_doubling_the_rows_adds_no_statement(
+    settings: Settings, client_for: ClientFor, token_for: Any, count_statements: Any
+) -> None:
+    viewer = await UserFactory.create_async()
+    await arrange(viewer, projects=40, tasks=20)
+    token = await token_for(viewer)
+    # The doubled board costs more than the default limit allows; the limit is not
+    # what this test is about.
+    roomy = replace(settings, query_limits=QueryLimits(max_cost=50_000))
+
+    async with client_for(roomy) as http:
+        gql = GraphQLClient(http)
+        small, _ = await run(gql, token, count_statements, 20, 10)
+        large, result = await run(gql, token, count_statements, 40, 20)
+
+    assert len(result["data"]["projects"]["nodes"]) == 40
+    assert all(
+        len(p["tasks"]["nodes"]) == 20 for p in result["data"]["projects"]["nodes"]
+    )
+    assert large == small
+
+
+async def test_counts_and_viewer_fields_are_batched_too(
+    gql: GraphQLClient, token_for: Any, count_statements: Any
+) -> None:
+    viewer = await UserFactory.create_async()
+    await arrange(viewer, projects=10, tasks=3)
+    token = await token_for(viewer)
+    document = """{ projects { totalCount nodes { viewerCanUpdate
+      tasks(first: 2) { totalCount nodes { viewerCanUpdate project { name } } } } } }"""
+
+    with count_statements() as log:
+        result = await gql.as_user(token)(document)
+
+    assert result["data"]["projects"]["totalCount"] == 10
+    assert log.count <= 6, log.statements
