@@ -56,30 +56,32 @@ class SqlUnitOfWork:
             await session.connection(execution_options={WRITE_INTENT: True})
         return session
 
+    async def _serialised(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        async def locked() -> T:
+            async with self._lock:
+                return await work(await self._open())
+
+        # graphql-core cancels sibling resolvers when a non-null field fails. A
+        # statement cancelled mid-flight would invalidate the connection, and with
+        # it the request's transaction, so a started statement runs to its end.
+        return await asyncio.shield(locked())
+
     async def execute(
         self, statement: Executable, **kwargs: Any
     ) -> Result[*tuple[Any, ...]]:
-        async with self._lock:
-            session = await self._open()
-            return await session.execute(statement, **kwargs)
+        return await self._serialised(lambda s: s.execute(statement, **kwargs))
 
     async def get(self, model: type[T], ident: Any) -> T | None:
-        async with self._lock:
-            session = await self._open()
-            return await session.get(model, ident)
+        return await self._serialised(lambda s: s.get(model, ident))
 
     def add(self, entity: object) -> None:
         self._current().add(entity)
 
     async def flush(self) -> None:
-        async with self._lock:
-            session = await self._open()
-            await session.flush()
+        await self._serialised(lambda s: s.flush())
 
     async def delete(self, entity: object) -> None:
-        async with self._lock:
-            session = await self._open()
-            await session.delete(entity)
+        await self._serialised(lambda s: s.delete(entity))
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
