@@ -40,7 +40,7 @@ class Context:
         request: Request | WebSocket | None = None,
         response: Response | WebSocket | None = None,
     ) -> Context:
-        uow = SqlUnitOfWork(runtime.session_factory)
+        uow = SqlUnitOfWork(runtime.session_factory, notify_mail=runtime.mail.notify)
         return cls(runtime, uow, bearer, request, response)
 
     async def actor(self) -> Actor | None:

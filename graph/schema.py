@@ -11,6 +11,7 @@ import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.printer import print_schema
 
+from graph.account_mutations import AccountsMutation
 from graph.accounts import AccountsQuery, user_node
 from graph.context import Context
 from graph.errors import ErrorShaping
@@ -36,6 +37,11 @@ class Query(AccountsQuery):
         return await NODE_RESOLVERS[type_name](info.context, ident)
 
 
+@strawberry.type
+class Mutation(AccountsMutation):
+    pass
+
+
 class TrackqlSchema(strawberry.Schema):
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         """Expected errors are not logged; ErrorShaping logs the unexpected ones."""
@@ -44,6 +50,7 @@ class TrackqlSchema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     return TrackqlSchema(
         query=Query,
+        mutation=Mutation,
         scalar_overrides={datetime: DATETIME},
         extensions=[
             ErrorShaping,
