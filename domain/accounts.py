@@ -18,7 +18,7 @@ from domain.credentials import (
     check_password,
 )
 from domain.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
-from domain.models import Role, User
+from domain.models import Role, TokenPurpose, User
 from domain.patch import KEEP, Keep
 from domain.ports import Clock, UnitOfWork
 from domain.recovery import send_verification
@@ -144,6 +144,8 @@ async def _change_email(user: User, raw: str, *, uow: UnitOfWork) -> bool:
         raise Conflict(EMAIL_TAKEN)
     user.email = email
     user.is_verified = False
+    # A reset link mailed to the old address must not outlive the change.
+    await uow.one_time_tokens.void_unused(user.id, TokenPurpose.PASSWORD_RESET)
     return True
 
 

@@ -18,6 +18,7 @@ from tests.account_operations import (
     REQUEST_RESET,
     REQUEST_VERIFICATION,
     RESET,
+    UPDATE_USER,
     VERIFY_EMAIL,
     error_of,
     link_in,
@@ -168,6 +169,19 @@ async def test_a_completed_reset_lifts_a_lock(
     await reset(gql, token, NEW_PASSWORD)
 
     assert "errors" not in await login(gql, EMAIL, NEW_PASSWORD)
+
+
+async def test_changing_the_email_voids_a_pending_reset(
+    gql: GraphQLClient, mailbox: Mailbox, ada: User
+) -> None:
+    token = await request_reset(gql, mailbox)
+    access = (await login(gql, EMAIL, PASSWORD))["data"]["login"]["accessToken"]
+    variables = {"id": str(ada.id), "input": {"email": "ada@elsewhere.example"}}
+    await gql.as_user(access)(UPDATE_USER, variables)
+
+    result = await reset(gql, token, NEW_PASSWORD)
+
+    assert error_of(result)["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_registration_mails_a_verification_link(
