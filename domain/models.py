@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -145,6 +146,22 @@ class LoginThrottle(Base):
     locked_until: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    def retry_after(self, now: datetime) -> int | None:
+        """Seconds until the lock ends, or None when not locked."""
+        if self.locked_until is None or self.locked_until <= now:
+            return None
+        return math.ceil((self.locked_until - now).total_seconds())
+
+    def register_failure(
+        self, now: datetime, max_attempts: int, lock_for: timedelta
+    ) -> None:
+        # Counting restarts with each lock, so an expired lock gives a fresh allowance.
+        self.failed_attempts = (self.failed_attempts or 0) + 1
+        if self.failed_attempts >= max_attempts:
+            self.locked_until = now + lock_for
+            self.failed_attempts = 0
+        self.updated_at = now
+
 
 class AuthSession(Base):
     """One login: the family of its rotating refresh tokens and the `sid` of its
@@ -159,8 +176,18 @@ class AuthSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
 
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def revoke(self, now: datetime) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = now
+
 
 class RefreshToken(Base):
+    """One link of a session's rotation chain; used once, then only a tripwire."""
+
     __tablename__ = "refresh_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -171,6 +198,9 @@ class RefreshToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.expires_at <= now
 
 
 class OneTimeToken(Base):
@@ -186,6 +216,9 @@ class OneTimeToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.used_at is None and now < self.expires_at
 
 
 class Project(Timestamped, Base):

@@ -39,6 +39,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             # The embedded default migrates itself; PostgreSQL deployments run
             # `trackql migrate` once, before starting workers.
             await upgrade(runtime.engine)
+        runtime.mail.start()
         yield
         await runtime.close()
 

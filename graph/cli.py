@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from domain.accounts import create_admin
+from domain.errors import DomainError
+from domain.models import User, utcnow
 from graph.settings import Settings, SettingsError
-from persistence.engine import create_engine, is_sqlite, normalize_url
+from persistence.engine import (
+    create_engine,
+    create_session_factory,
+    is_sqlite,
+    normalize_url,
+)
 from persistence.migrate import upgrade
+from persistence.uow import SqlUnitOfWork
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -50,6 +60,14 @@ def _parser() -> argparse.ArgumentParser:
 
     seed = sub.add_parser("seed-demo", help="add demo users, projects and tasks")
     seed.set_defaults(command=_seed_demo)
+    admin = sub.add_parser(
+        "create-admin",
+        help="create an administrator; the password is asked for twice, or read "
+        "from stdin when stdin is not a terminal (never from the command line)",
+    )
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", required=True)
+    admin.set_defaults(command=_create_admin)
     return parser
 
 
@@ -119,10 +137,7 @@ def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _write_demo(settings: Settings) -> bool:
     from domain.demo import DEMO_PASSWORD, seed_demo
-    from domain.models import utcnow
     from domain.security import hash_password
-    from persistence.engine import create_session_factory
-    from persistence.uow import SqlUnitOfWork
 
     engine = create_engine(settings.database_url, settings.pool)
     uow = SqlUnitOfWork(create_session_factory(engine), writes=True)
@@ -135,6 +150,53 @@ async def _write_demo(settings: Settings) -> bool:
     finally:
         await uow.close()
         await engine.dispose()
+
+
+def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        password = _read_password()
+        user = asyncio.run(_insert_admin(settings, args.email, args.name, password))
+    except (DomainError, PasswordEntryError) as exc:
+        print(f"trackql: {exc}", file=sys.stderr)
+        return 1
+    print(f"created administrator {user.email} (id {user.id})")
+    return 0
+
+
+class PasswordEntryError(Exception):
+    """The password could not be read, or its two entries differ."""
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        # One line, as `printf '%s\n' "$PASSWORD" | trackql create-admin ...` gives.
+        return sys.stdin.readline().rstrip("\r\n")
+    try:
+        first = getpass.getpass("Password: ")
+        second = getpass.getpass("Password (again): ")
+    except EOFError:
+        raise PasswordEntryError("no password given") from None
+    if first != second:
+        raise PasswordEntryError("the two passwords differ")
+    return first
+
+
+async def _insert_admin(
+    settings: Settings, email: str, name: str, password: str
+) -> User:
+    engine = create_engine(settings.database_url, settings.pool)
+    try:
+        if is_sqlite(normalize_url(settings.database_url)):
+            await upgrade(engine)
+        uow = SqlUnitOfWork(create_session_factory(engine), writes=True)
+        try:
+            user = await create_admin(email, password, name, uow=uow, clock=utcnow)
+            await uow.commit()
+        finally:
+            await uow.close()
+    finally:
+        await engine.dispose()
+    return user
 
 
 if __name__ == "__main__":

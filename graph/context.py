@@ -52,7 +52,11 @@ class Context:
         request: Request | WebSocket | None = None,
         response: Response | WebSocket | None = None,
     ) -> Context:
-        uow = SqlUnitOfWork(runtime.session_factory, task_events=runtime.task_events)
+        uow = SqlUnitOfWork(
+            runtime.session_factory,
+            task_events=runtime.task_events,
+            notify_mail=runtime.mail.notify,
+        )
         return cls(runtime, uow, bearer, request, response)
 
     @cached_property

@@ -1,4 +1,5 @@
-"""What the process holds for its whole life: settings, engine, token signer, clock."""
+"""What the process holds for its whole life: settings, engine, token signer, clock,
+account policy and the mail deliverer."""
 
 from __future__ import annotations
 
@@ -7,12 +8,18 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from domain.credentials import AccountPolicy
 from domain.models import utcnow
 from domain.ports import Clock, TaskEventPublisher
 from domain.security import TokenSigner
 from domain.task_events import NoTaskEventPublisher
+from graph.mail import MailDeliverer, transport_for
 from graph.settings import Settings
-from persistence.engine import create_engine, create_session_factory
+from persistence.engine import PoolOptions, create_engine, create_session_factory
+
+# The deliverer sends one message at a time; its own small pool keeps it from
+# competing with requests for connections (and out of their statement counts).
+MAIL_POOL = PoolOptions(size=1, overflow=1)
 
 
 @dataclass
@@ -21,6 +28,8 @@ class Runtime:
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
     signer: TokenSigner
+    accounts: AccountPolicy
+    mail: MailDeliverer
     clock: Clock = field(default=utcnow)
     # Replaced by the subscriptions' transport; until then events are dropped.
     task_events: TaskEventPublisher = field(default_factory=NoTaskEventPublisher)
@@ -28,16 +37,37 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, clock: Clock = utcnow) -> Runtime:
         engine = create_engine(settings.database_url, settings.pool)
+        signer = TokenSigner(
+            secret_key=settings.secret_key,
+            access_ttl=timedelta(minutes=settings.access_token_minutes),
+        )
         return cls(
             settings=settings,
             engine=engine,
             session_factory=create_session_factory(engine),
-            signer=TokenSigner(
-                secret_key=settings.secret_key,
-                access_ttl=timedelta(minutes=settings.access_token_minutes),
+            signer=signer,
+            accounts=account_policy(settings, signer),
+            mail=MailDeliverer(
+                create_engine(settings.database_url, MAIL_POOL),
+                transport_for(settings.smtp_url),
+                clock=clock,
+                mail_from=settings.mail_from,
             ),
             clock=clock,
         )
 
     async def close(self) -> None:
+        await self.mail.close()
         await self.engine.dispose()
+
+
+def account_policy(settings: Settings, signer: TokenSigner) -> AccountPolicy:
+    return AccountPolicy(
+        signer=signer,
+        refresh_ttl=timedelta(days=settings.refresh_token_days),
+        reset_ttl=timedelta(minutes=settings.reset_token_minutes),
+        verification_ttl=timedelta(hours=settings.verification_token_hours),
+        lockout_attempts=settings.lockout_attempts,
+        lockout_duration=timedelta(minutes=settings.lockout_minutes),
+        public_url=settings.public_url,
+    )

@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 from strawberry.printer import print_schema
 
+from graph.account_mutations import AccountsMutation
 from graph.accounts import AccountsQuery, user_node
 from graph.context import Context
 from graph.errors import ErrorShaping
@@ -43,7 +44,7 @@ class Query(AccountsQuery, ProjectsQuery, TasksQuery):
 
 
 @strawberry.type
-class Mutation(ProjectsMutation, TasksMutation):
+class Mutation(AccountsMutation, ProjectsMutation, TasksMutation):
     pass
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.exc import ArgumentError
 
+from graph.mail import SmtpTarget
 from persistence.engine import PoolOptions, normalize_url
 
 Environment = Literal["development", "test", "production"]
@@ -54,6 +55,8 @@ class Settings:
     refresh_token_days: int = 14
     lockout_attempts: int = 5
     lockout_minutes: int = 15
+    reset_token_minutes: int = 30
+    verification_token_hours: int = 48
     cors_origins: tuple[str, ...] = ()
     graphiql: bool = True
     log_level: str = "INFO"
@@ -82,12 +85,16 @@ class Settings:
             database_url=database_url,
             env=environment,
             public_url=env.text("TRACKQL_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
-            smtp_url=env.optional("TRACKQL_SMTP_URL"),
+            smtp_url=_smtp_url(env.optional("TRACKQL_SMTP_URL")),
             mail_from=env.text("TRACKQL_MAIL_FROM", DEFAULT_MAIL_FROM),
             access_token_minutes=env.positive("TRACKQL_ACCESS_TOKEN_MINUTES", 15),
             refresh_token_days=env.positive("TRACKQL_REFRESH_TOKEN_DAYS", 14),
             lockout_attempts=env.positive("TRACKQL_LOCKOUT_ATTEMPTS", 5),
             lockout_minutes=env.positive("TRACKQL_LOCKOUT_MINUTES", 15),
+            reset_token_minutes=env.positive("TRACKQL_RESET_TOKEN_MINUTES", 30),
+            verification_token_hours=env.positive(
+                "TRACKQL_VERIFICATION_TOKEN_HOURS", 48
+            ),
             cors_origins=env.origins("TRACKQL_CORS_ORIGINS"),
             graphiql=env.flag("TRACKQL_GRAPHIQL", environment != "production"),
             log_level=env.choice("TRACKQL_LOG_LEVEL", LOG_LEVELS, "INFO", upper=True),
@@ -198,6 +205,15 @@ def _boolean(raw: str) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise ValueError(raw)
+
+
+def _smtp_url(raw: str | None) -> str | None:
+    if raw is not None:
+        try:
+            SmtpTarget.parse(raw)
+        except ValueError as exc:
+            raise SettingsError(f"TRACKQL_SMTP_URL: {exc}") from None
+    return raw
 
 
 def _secret_key(configured: str | None, environment: Environment) -> str:

@@ -1,14 +1,26 @@
-"""SQL for accounts: the user repository and the users read side."""
+"""SQL for accounts: the repositories of users, sessions, tokens and login
+throttles, and the users read side."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
-from domain.models import AuthSession, Role, User
+from domain.errors import Conflict
+from domain.models import (
+    AuthSession,
+    LoginThrottle,
+    OneTimeToken,
+    RefreshToken,
+    Role,
+    TokenPurpose,
+    User,
+)
 from persistence import keyset
 
 if TYPE_CHECKING:
@@ -63,6 +75,93 @@ class UserRepository:
             )
         )
         return (await self._uow.execute(query)).scalar_one_or_none()
+
+    async def add(self, user: User) -> None:
+        try:
+            await self._uow.insert(user)
+        except IntegrityError as exc:
+            # Another transaction registered the same email after our check.
+            raise Conflict("email already registered") from exc
+
+
+class SessionRepository:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    async def get(self, session_id: str) -> AuthSession | None:
+        return await self._uow.get(AuthSession, session_id)
+
+    async def revoke_all(self, user_id: int, now: datetime) -> None:
+        await self._uow.execute(
+            update(AuthSession)
+            .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+
+class RefreshTokenRepository:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    async def by_hash(self, token_hash: str) -> RefreshToken | None:
+        query = (
+            select(RefreshToken)
+            .where(RefreshToken.token_hash == token_hash)
+            .with_for_update()
+        )
+        return (await self._uow.execute(query)).scalar_one_or_none()
+
+
+class OneTimeTokenRepository:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    async def by_hash(
+        self, token_hash: str, purpose: TokenPurpose
+    ) -> OneTimeToken | None:
+        query = (
+            select(OneTimeToken)
+            .where(
+                OneTimeToken.token_hash == token_hash, OneTimeToken.purpose == purpose
+            )
+            .with_for_update()
+        )
+        return (await self._uow.execute(query)).scalar_one_or_none()
+
+    async def void_unused(self, user_id: int, purpose: TokenPurpose) -> None:
+        await self._uow.execute(
+            delete(OneTimeToken).where(
+                OneTimeToken.user_id == user_id,
+                OneTimeToken.purpose == purpose,
+                OneTimeToken.used_at.is_(None),
+            )
+        )
+
+
+class LoginThrottleRepository:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    async def get(self, email: str) -> LoginThrottle | None:
+        return await self._uow.get(LoginThrottle, email)
+
+    async def locked_row(self, email: str, now: datetime) -> LoginThrottle:
+        await self._uow.insert_or_ignore(
+            LoginThrottle, email=email, failed_attempts=0, updated_at=now
+        )
+        query = (
+            select(LoginThrottle)
+            .where(LoginThrottle.email == email)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        throttle: LoginThrottle = (await self._uow.execute(query)).scalar_one()
+        return throttle
+
+    async def clear(self, email: str) -> None:
+        await self._uow.execute(
+            delete(LoginThrottle).where(LoginThrottle.email == email)
+        )
 
 
 async def users_by_ids(uow: SqlUnitOfWork, ids: Sequence[int]) -> list[User | None]:

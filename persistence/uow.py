@@ -10,13 +10,22 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Executable, Result
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.models import Base
 from domain.ports import TaskEventPublisher
 from domain.task_events import NoTaskEventPublisher, TaskEventRecord
-from persistence.accounts import UserRepository
+from persistence.accounts import (
+    LoginThrottleRepository,
+    OneTimeTokenRepository,
+    RefreshTokenRepository,
+    SessionRepository,
+    UserRepository,
+)
 from persistence.engine import WRITE_INTENT
 from persistence.idempotency import IdempotencyStore
+from persistence.outbox import Notify, OutboxRepository
 from persistence.projects import ProjectRepository
 from persistence.tasks import TaskRepository
 
@@ -31,6 +40,7 @@ class SqlUnitOfWork:
         *,
         writes: bool = False,
         task_events: TaskEventPublisher | None = None,
+        notify_mail: Notify | None = None,
     ) -> None:
         self._factory = session_factory
         self._session: AsyncSession | None = None
@@ -38,12 +48,19 @@ class SqlUnitOfWork:
         # AsyncSession must not, so every statement waits its turn here.
         self._lock = asyncio.Lock()
         self._after_commit: list[Callable[[], Awaitable[None]]] = []
+        # One flag per open savepoint: keep its writes even if its block fails.
+        self._keep: list[bool] = []
         self.writes = writes
         self.users = UserRepository(self)
         self.projects = ProjectRepository(self)
         self.tasks = TaskRepository(self)
         self.idempotency = IdempotencyStore(self)
         self._task_events = task_events or NoTaskEventPublisher()
+        self.sessions = SessionRepository(self)
+        self.refresh_tokens = RefreshTokenRepository(self)
+        self.one_time_tokens = OneTimeTokenRepository(self)
+        self.throttles = LoginThrottleRepository(self)
+        self.outbox = OutboxRepository(self, notify_mail)
 
     def _current(self) -> AsyncSession:
         if self._session is None:
@@ -80,6 +97,29 @@ class SqlUnitOfWork:
     async def flush(self) -> None:
         await self._serialised(lambda s: s.flush())
 
+    async def insert(self, entity: object) -> None:
+        """Insert and flush one entity in a savepoint of its own, so that a violated
+        constraint leaves the transaction usable for the error that follows."""
+        async with self._lock:
+            session = await self._open()
+            async with session.begin_nested():
+                session.add(entity)
+                await session.flush()
+
+    async def insert_or_ignore(self, model: type[Base], **values: Any) -> None:
+        """INSERT that does nothing when the primary key exists (an atomic upsert
+        on both backends, where check-then-insert would race)."""
+        async with self._lock:
+            session = await self._open()
+            statement: Executable
+            if (await session.connection()).dialect.name == "postgresql":
+                statement = postgresql.insert(model).values(**values)
+                statement = statement.on_conflict_do_nothing()
+            else:
+                statement = sqlite.insert(model).values(**values)
+                statement = statement.on_conflict_do_nothing()
+            await session.execute(statement)
+
     async def delete(self, entity: object) -> None:
         await self._serialised(lambda s: s.delete(entity))
 
@@ -90,21 +130,33 @@ class SqlUnitOfWork:
             session = await self._open()
             nested = await session.begin_nested()
         marker = len(self._after_commit)
+        self._keep.append(False)
         try:
             yield
             async with self._lock:
                 await session.flush()
                 await nested.commit()
         except BaseException:
+            keep = self._keep[-1]
             async with self._lock:
+                if keep and nested.is_active:
+                    await session.flush()
+                    await nested.commit()
                 # A failed flush leaves the savepoint deactivated (is_active False)
                 # but still open: it needs this rollback too, or commit fails.
-                if session.sync_session.get_nested_transaction() is (
+                elif session.sync_session.get_nested_transaction() is (
                     nested.sync_transaction
                 ):
                     await nested.rollback()
-            del self._after_commit[marker:]
+            if not keep:
+                del self._after_commit[marker:]
             raise
+        finally:
+            self._keep.pop()
+
+    def keep_on_error(self) -> None:
+        if self._keep:
+            self._keep[-1] = True
 
     def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
         self._after_commit.append(callback)
@@ -135,4 +187,7 @@ class SqlUnitOfWork:
         self._after_commit.clear()
         if self._session is not None:
             session, self._session = self._session, None
-            await session.close()
+            # A statement whose caller was cancelled may still be running (see
+            # _serialised); the session closes once it is done.
+            async with self._lock:
+                await session.close()

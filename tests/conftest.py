@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from graph.settings import Settings
 from persistence.engine import create_engine, normalize_url
 from persistence.migrate import upgrade
 from tests import factories
+from tests.mailbox import Mailbox
 
 POSTGRES_URL = os.environ.get("TRACKQL_TEST_DATABASE_URL")
 SECRET = "test-secret-key-that-is-long-enough-for-production"
@@ -81,9 +83,37 @@ def settings(database_url: str, is_postgres: bool, tmp_path: Path) -> Settings:
     return Settings(secret_key=SECRET, database_url=database_url, env="test")
 
 
+class MovableClock:
+    """Real time plus an offset that a test moves forward: expiries without sleeps."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
 @pytest.fixture
-async def runtime(settings: Settings, is_postgres: bool) -> AsyncIterator[Runtime]:
-    runtime = Runtime.build(settings)
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+async def mailbox() -> AsyncIterator[Mailbox]:
+    """A local SMTP server, not yet listening; pass `mailbox.url` as smtp_url."""
+    box = Mailbox()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+async def runtime(
+    settings: Settings, is_postgres: bool, clock: MovableClock
+) -> AsyncIterator[Runtime]:
+    runtime = Runtime.build(settings, clock)
     yield runtime
     if is_postgres:
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
@@ -172,7 +202,7 @@ def token_for(runtime: Runtime, session: AsyncSession) -> Any:
 
     async def issue(user: User) -> str:
         auth_session = await factories.AuthSessionFactory.create_async(user_id=user.id)
-        return runtime.signer.issue(user.id, auth_session.id, utcnow())
+        return runtime.signer.issue(user.id, auth_session.id, runtime.clock())
 
     return issue
 
