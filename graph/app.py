@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
@@ -16,17 +17,24 @@ from graph.auth import BearerAuthBackend
 from graph.runtime import Runtime
 from graph.schema import build_schema
 from graph.settings import Settings
+from graph.sockets import GOING_AWAY
 from graph.view import SUBSCRIPTION_PROTOCOLS, GraphQLView
 from persistence.engine import is_sqlite, normalize_url
 from persistence.migrate import upgrade
 
 
-def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
+def create_app(
+    settings: Settings,
+    runtime: Runtime | None = None,
+    *,
+    schema: strawberry.Schema | None = None,
+) -> Starlette:
     runtime = runtime or Runtime.build(settings)
     view = GraphQLView(
-        build_schema(),
+        schema or build_schema(),
         graphql_ide="graphiql" if settings.graphiql else None,
         subscription_protocols=SUBSCRIPTION_PROTOCOLS,
+        max_subscriptions_per_connection=settings.max_subscriptions_per_user,
     )
 
     @asynccontextmanager
@@ -35,7 +43,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             # The embedded default migrates itself; PostgreSQL deployments run
             # `trackql migrate` once, before starting workers.
             await upgrade(runtime.engine)
+        await runtime.events.start()
         yield
+        await runtime.sockets.close_all(GOING_AWAY, "server shutting down")
         await runtime.close()
 
     app = Starlette(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,6 +27,8 @@ class Context:
     request: Request | WebSocket | None = None
     response: Response | WebSocket | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    # The graphql-transport-ws connection_init payload; Strawberry sets it.
+    connection_params: dict[str, Any] | None = None
     loaders: Loaders = field(init=False)
     _actor: Actor | None = field(default=None, init=False)
 
@@ -42,6 +45,21 @@ class Context:
     ) -> Context:
         uow = SqlUnitOfWork(runtime.session_factory)
         return cls(runtime, uow, bearer, request, response)
+
+    def fork(self) -> Context:
+        """A context for one operation of a WebSocket connection: the same caller
+        and socket, its own unit of work and loaders."""
+        forked = Context.create(self.runtime, self.bearer, self.request, self.response)
+        forked.connection_params = self.connection_params
+        return forked
+
+    async def renew(self, actor: Actor | None) -> None:
+        """Start over as for a new request (one subscription event): a fresh unit of
+        work and loaders. `actor` is trusted as checked; None checks it again."""
+        await self.uow.close()
+        self.uow = SqlUnitOfWork(self.runtime.session_factory)
+        self.loaders = Loaders(self.uow)
+        self._actor = actor
 
     async def actor(self) -> Actor | None:
         """The caller, or None when anonymous; a bad token raises UNAUTHENTICATED."""

@@ -41,9 +41,10 @@ class TrackqlSchema(strawberry.Schema):
         """Expected errors are not logged; ErrorShaping logs the unexpected ones."""
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(subscription: type | None = None) -> strawberry.Schema:
     return TrackqlSchema(
         query=Query,
+        subscription=subscription,
         scalar_overrides={datetime: DATETIME},
         extensions=[
             ErrorShaping,

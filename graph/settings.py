@@ -43,6 +43,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     graphiql: bool = True
     log_level: str = "INFO"
+    max_subscriptions_per_user: int = 20
     pool: PoolOptions = field(default_factory=PoolOptions)
 
     @property
@@ -74,6 +75,9 @@ class Settings:
             cors_origins=env.csv("TRACKQL_CORS_ORIGINS"),
             graphiql=env.flag("TRACKQL_GRAPHIQL", environment != "production"),
             log_level=env.choice("TRACKQL_LOG_LEVEL", LOG_LEVELS, "INFO", upper=True),
+            max_subscriptions_per_user=env.positive(
+                "TRACKQL_MAX_SUBSCRIPTIONS_PER_USER", 20
+            ),
         )
 
 

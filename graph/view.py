@@ -10,12 +10,14 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UnsetType
 
 from graph.auth import ANONYMOUS, BearerToken
 from graph.context import Context
 from graph.errors import shape_error
 from graph.graphiql import graphiql_html
 from graph.runtime import Runtime
+from graph.subscriptions import TransportWSHandler, accept_connection
 
 DEFAULT_DOCUMENT = """\
 # Welcome to trackql. Sign in first: run `login`, and the Authorization header
@@ -34,6 +36,8 @@ query Me {
 
 
 class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html(default_query=DEFAULT_DOCUMENT))
 
@@ -45,6 +49,10 @@ class GraphQLView(GraphQL[Context, None]):
         if not isinstance(bearer, BearerToken):
             bearer = ANONYMOUS
         return Context.create(runtime, bearer, request, response)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object]:
+        await accept_connection(context)
+        return UnsetType()  # the singleton UNSET: a connection_ack without payload
 
     async def process_result(
         self, request: Request, result: ExecutionResult
