@@ -41,9 +41,12 @@ async def serve(app: ASGIApp) -> AsyncIterator[str]:
         sock.close()
 
 
-async def open_socket(url: str, params: dict[str, Any] | None) -> ClientConnection:
+async def open_socket(
+    url: str, params: dict[str, Any] | None, compression: bool = True
+) -> ClientConnection:
     """Connect and send connection_init with `params` (None: no payload at all)."""
-    client = await connect(url, subprotocols=[PROTOCOL])
+    deflate = "deflate" if compression else None
+    client = await connect(url, subprotocols=[PROTOCOL], compression=deflate)
     message: dict[str, Any] = {"type": "connection_init"}
     if params is not None:
         message["payload"] = params
