@@ -11,12 +11,12 @@ import asyncio
 import contextlib
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from domain.access import Actor
-from domain.security import AccessClaims
+from domain.security import LEEWAY_SECONDS, AccessClaims
 
 # Close codes: 4403 is graphql-transport-ws's Forbidden; 1001 and 1013 are RFC 6455's
 # "going away" and "try again later", which graphql-ws clients retry with backoff.
@@ -36,6 +36,11 @@ class OpenSocket:
     actor: Actor
     checked_at: datetime
     expiry: asyncio.TimerHandle | None = None
+
+    @property
+    def expires_at(self) -> datetime:
+        """When the token stops being accepted, with the leeway HTTP requests get."""
+        return self.claims.expires_at + timedelta(seconds=LEEWAY_SECONDS)
 
 
 async def close_socket(websocket: WebSocket, code: int, reason: str) -> None:
@@ -71,7 +76,7 @@ class SocketRegistry:
                 f"too many connections for this user (at most {self.max_per_user})"
             )
         socket = OpenSocket(websocket, claims, actor, checked_at=now)
-        delay = (claims.expires_at - now).total_seconds()
+        delay = (socket.expires_at - now).total_seconds()
         socket.expiry = asyncio.get_running_loop().call_later(
             delay, self._close_later, websocket, FORBIDDEN, "access token expired"
         )

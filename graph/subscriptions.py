@@ -10,8 +10,9 @@ stays fresh for every operation and every event of a long-lived connection.
 - Events: `event_stream` re-checks the caller and renews the operation's unit of
   work and loaders before each event, and closes the unit of work after it, so no
   database connection is held while a subscription waits.
-- Bounds: the token's expiry is checked on every event, and the socket is closed
-  with 4403 when it expires, idle or not. The session and the user (revoked,
+- Bounds: the token's expiry (with the leeway HTTP requests get) is checked on
+  every event, and the socket is closed with 4403 when it expires, idle or not.
+  The session and the user (revoked,
   deactivated, role) are checked in the database again on the first event more
   than RECHECK_SECONDS after the previous check, so a revoked session receives
   nothing published later than RECHECK_SECONDS after its revocation.
@@ -192,7 +193,7 @@ async def _next_event(
 
 async def _begin_event(context: Context, socket: OpenSocket) -> None:
     now = context.runtime.clock()
-    if now >= socket.claims.expires_at:
+    if now >= socket.expires_at:
         raise Unauthenticated("access token expired")
     stale = now - socket.checked_at >= timedelta(seconds=RECHECK_SECONDS)
     await context.renew(None if stale else socket.actor)

@@ -23,7 +23,7 @@ from websockets.asyncio.client import ClientConnection
 
 from domain.errors import NotFound
 from domain.models import AuthSession, User, utcnow
-from domain.security import TokenSigner
+from domain.security import LEEWAY_SECONDS, TokenSigner
 from graph.app import create_app
 from graph.context import Context
 from graph.runtime import Runtime
@@ -316,7 +316,7 @@ async def test_an_event_after_the_token_expired_closes_the_socket(
 ) -> None:
     client = await echoing(url, await token_for(user), "project_1")
 
-    clock.advance(runtime.settings.access_token_minutes * 60 + 1)
+    clock.advance(runtime.settings.access_token_minutes * 60 + LEEWAY_SECONDS + 1)
     await runtime.events.publish("project_1", "too late")
 
     assert await closed(client) == (4403, "access token expired")
@@ -327,7 +327,9 @@ async def test_an_idle_socket_is_closed_when_its_token_expires(
 ) -> None:
     brief = TokenSigner(runtime.settings.secret_key, timedelta(seconds=1))
     live = await AuthSessionFactory.create_async(user_id=user.id)
-    client = await connected(url, brief.issue(user.id, live.id, utcnow()))
+    # Accepted until a second from now, the leeway included.
+    issued = utcnow() - timedelta(seconds=LEEWAY_SECONDS)
+    client = await connected(url, brief.issue(user.id, live.id, issued))
 
     outcome = await closed(client)
 
