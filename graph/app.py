@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
@@ -18,19 +19,26 @@ from graph.profile import SchemaPolicy
 from graph.runtime import Runtime
 from graph.schema import build_schema
 from graph.settings import Settings
+from graph.sockets import GOING_AWAY
 from graph.view import SUBSCRIPTION_PROTOCOLS, GraphQLView
 from persistence.engine import is_sqlite, normalize_url
 from persistence.migrate import upgrade
 
 
-def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
+def create_app(
+    settings: Settings,
+    runtime: Runtime | None = None,
+    *,
+    schema: strawberry.Schema | None = None,
+) -> Starlette:
     runtime = runtime or Runtime.build(settings)
     view = GraphQLView(
-        build_schema(SchemaPolicy.from_settings(settings)),
+        schema or build_schema(SchemaPolicy.from_settings(settings)),
         graphql_ide="graphiql" if settings.graphiql else None,
         subscription_protocols=SUBSCRIPTION_PROTOCOLS,
         # CORS does not cover WebSocket handshakes; Strawberry's origin check does.
         allowed_origins=settings.cors_origins,
+        max_subscriptions_per_connection=settings.max_subscriptions_per_user,
     )
 
     @asynccontextmanager
@@ -40,7 +48,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             # `trackql migrate` once, before starting workers.
             await upgrade(runtime.engine)
         runtime.mail.start()
+        await runtime.events.start()
         yield
+        await runtime.sockets.close_all(GOING_AWAY, "server shutting down")
         await runtime.close()
 
     app = Starlette(

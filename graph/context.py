@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -38,6 +38,8 @@ class Context:
     request: Request | WebSocket | None = None
     response: Response | WebSocket | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    # The graphql-transport-ws connection_init payload; Strawberry sets it.
+    connection_params: dict[str, Any] | None = None
     loaders: Loaders = field(init=False)
     _actor: Actor | None = field(default=None, init=False)
 
@@ -52,18 +54,29 @@ class Context:
         request: Request | WebSocket | None = None,
         response: Response | WebSocket | None = None,
     ) -> Context:
-        uow = SqlUnitOfWork(
-            runtime.session_factory,
-            task_events=runtime.task_events,
-            notify_mail=runtime.mail.notify,
-        )
-        return cls(runtime, uow, bearer, request, response)
+        return cls(runtime, _unit_of_work(runtime), bearer, request, response)
 
     @cached_property
     def now(self) -> datetime:
         """One instant per request: every isOverdue and status filter of a response
         agrees, and loader keys that carry it still batch together."""
         return self.runtime.clock()
+
+    def fork(self) -> Context:
+        """A context for one operation of a WebSocket connection: the same caller
+        and socket, its own unit of work and loaders."""
+        forked = Context.create(self.runtime, self.bearer, self.request, self.response)
+        forked.connection_params = self.connection_params
+        return forked
+
+    async def renew(self, actor: Actor | None) -> None:
+        """Start over as for a new request (one subscription event): a fresh unit of
+        work and loaders. `actor` is trusted as checked; None checks it again."""
+        await self.uow.close()
+        self.uow = _unit_of_work(self.runtime)
+        self.loaders = Loaders(self.uow)
+        self._actor = actor
+        self.__dict__.pop("now", None)
 
     async def actor(self) -> Actor | None:
         """The caller, or None when anonymous; a bad token raises UNAUTHENTICATED."""
@@ -85,3 +98,11 @@ class Context:
         """The request's unit of work, the authenticated caller and the clock."""
         actor = await self.require_actor()
         return UseCaseDeps(uow=self.uow, actor=actor, clock=self.runtime.clock)
+
+
+def _unit_of_work(runtime: Runtime) -> SqlUnitOfWork:
+    return SqlUnitOfWork(
+        runtime.session_factory,
+        task_events=runtime.task_events,
+        notify_mail=runtime.mail.notify,
+    )

@@ -72,8 +72,16 @@ class ErrorShaping(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        if result is not None and result.errors:
+        self._shape(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result of a subscription, before it is sent."""
+        self._shape(result)
+        yield
+
+    def _shape(self, result: Any) -> None:
+        # Shaping is idempotent: the last streamed result is seen again at the end.
+        if result is not None and getattr(result, "errors", None):
             context = self.execution_context.context
             request_id = getattr(context, "request_id", None)
             result.errors = [shape_error(e, request_id) for e in result.errors]

@@ -1,5 +1,5 @@
 """What the process holds for its whole life: settings, engine, token signer, clock,
-account policy and the mail deliverer."""
+account policy, the mail deliverer, the event bus and the open WebSockets."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from domain.security import TokenSigner
 from domain.task_events import NoTaskEventPublisher
 from graph.mail import MailDeliverer, transport_for
 from graph.settings import Settings
+from graph.sockets import SocketRegistry
 from persistence.engine import PoolOptions, create_engine, create_session_factory
+from persistence.events import EventBus, create_event_bus
 
 # The deliverer sends one message at a time; its own small pool keeps it from
 # competing with requests for connections (and out of their statement counts).
@@ -30,6 +32,8 @@ class Runtime:
     signer: TokenSigner
     accounts: AccountPolicy
     mail: MailDeliverer
+    events: EventBus
+    sockets: SocketRegistry
     clock: Clock = field(default=utcnow)
     # Replaced by the subscriptions' transport; until then events are dropped.
     task_events: TaskEventPublisher = field(default_factory=NoTaskEventPublisher)
@@ -53,11 +57,15 @@ class Runtime:
                 clock=clock,
                 mail_from=settings.mail_from,
             ),
+            # Started and stopped by the app's lifespan.
+            events=create_event_bus(settings.database_url),
+            sockets=SocketRegistry(settings.max_subscriptions_per_user),
             clock=clock,
         )
 
     async def close(self) -> None:
         await self.mail.close()
+        await self.events.close()
         await self.engine.dispose()
 
 

@@ -53,12 +53,15 @@ class TrackqlSchema(strawberry.Schema):
         """Expected errors are not logged; ErrorShaping logs the unexpected ones."""
 
 
-def build_schema(policy: SchemaPolicy | None = None) -> strawberry.Schema:
+def build_schema(
+    policy: SchemaPolicy | None = None, subscription: type | None = None
+) -> strawberry.Schema:
     """The schema under `policy` (SchemaPolicy.from_settings); the default, the
     development profile, serves tools such as export-schema."""
     return TrackqlSchema(
         query=Query,
         mutation=Mutation,
+        subscription=subscription,
         scalar_overrides={datetime: DATETIME},
         extensions=[
             ErrorShaping,

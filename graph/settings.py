@@ -60,6 +60,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     graphiql: bool = True
     log_level: str = "INFO"
+    max_subscriptions_per_user: int = 20
     pool: PoolOptions = field(default_factory=PoolOptions)
     query_limits: QueryLimits = QueryLimits()
     introspection: bool = True
@@ -104,6 +105,9 @@ class Settings:
             ),
             max_body_bytes=env.positive(
                 "TRACKQL_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES
+            ),
+            max_subscriptions_per_user=env.positive(
+                "TRACKQL_MAX_SUBSCRIPTIONS_PER_USER", 20
             ),
         )
 

@@ -12,12 +12,14 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UnsetType
 
 from graph.auth import ANONYMOUS, BearerToken
 from graph.context import Context
 from graph.errors import shape_error
 from graph.graphiql import graphiql_html
 from graph.runtime import Runtime
+from graph.subscriptions import TransportWSHandler, accept_connection
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -74,6 +76,8 @@ mutation BulkComplete($taskIds: [ID!]!) {
 
 
 class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html(default_query=DEFAULT_DOCUMENT))
 
@@ -94,6 +98,10 @@ class GraphQLView(GraphQL[Context, None]):
         if request.method == "POST" and _media_type(request.content_type) != JSON:
             raise HTTPException(415, f"POST bodies must be {JSON}")
         return await super().parse_http_body(request)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object]:
+        await accept_connection(context)
+        return UnsetType()  # the singleton UNSET: a connection_ack without payload
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -39,6 +39,10 @@ def test_development_secret_survives_a_restart(
         ({"TRACKQL_ENV": "staging"}, "TRACKQL_ENV"),
         ({"TRACKQL_ACCESS_TOKEN_MINUTES": "soon"}, "TRACKQL_ACCESS_TOKEN_MINUTES"),
         ({"TRACKQL_LOCKOUT_ATTEMPTS": "0"}, "TRACKQL_LOCKOUT_ATTEMPTS"),
+        (
+            {"TRACKQL_MAX_SUBSCRIPTIONS_PER_USER": "-1"},
+            "TRACKQL_MAX_SUBSCRIPTIONS_PER_USER",
+        ),
         ({"TRACKQL_GRAPHIQL": "maybe"}, "TRACKQL_GRAPHIQL"),
         ({"TRACKQL_LOG_LEVEL": "loud"}, "TRACKQL_LOG_LEVEL"),
         ({"TRACKQL_DATABASE_URL": "mysql://x/y"}, "TRACKQL_DATABASE_URL"),
@@ -84,6 +88,7 @@ def test_reads_every_documented_variable() -> None:
             "TRACKQL_CORS_ORIGINS": "https://a.example, https://b.example",
             "TRACKQL_GRAPHIQL": "false",
             "TRACKQL_LOG_LEVEL": "debug",
+            "TRACKQL_MAX_SUBSCRIPTIONS_PER_USER": "3",
         }
     )
 
@@ -95,3 +100,4 @@ def test_reads_every_documented_variable() -> None:
     assert settings.cors_origins == ("https://a.example", "https://b.example")
     assert settings.graphiql is False
     assert settings.log_level == "DEBUG"
+    assert settings.max_subscriptions_per_user == 3
