@@ -106,7 +106,9 @@ def runtime(runtime: Runtime, clock: SteppedClock) -> Runtime:
 
 @pytest.fixture
 async def app(settings: Settings, runtime: Runtime) -> AsyncIterator[Starlette]:
-    app = create_app(settings, runtime, schema=build_schema(subscription=EchoSubscription))
+    app = create_app(
+        settings, runtime, schema=build_schema(subscription=EchoSubscription)
+    )
     async with app.router.lifespan_context(app):
         yield app
 
