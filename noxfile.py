@@ -64,9 +64,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the three packages."""
+    """mypy --strict on the three packages and the bench harness."""
     install(session)
-    session.run("mypy", "--strict", *PACKAGES)
+    session.run("mypy", "--strict", *PACKAGES, "bench")
 
 
 @nox.session(python="3.11")
@@ -88,6 +88,16 @@ def schema(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
+    """The benchmark (not run by default): a seeded PostgreSQL database at
+    TRACKQL_BENCH_DATABASE_URL's server and a temporary SQLite file, each behind
+    `trackql serve`, driven by wrk (apt-get install -y wrk). Arguments go to
+    bench/run.py: `nox -s bench -- --duration 3 --concurrency 16` is a smoke run."""
+    install(session)
+    session.run("python", "-m", "bench.run", *session.posargs)
+
+
+@nox.session(python="3.11")
+def bench_pages(session: nox.Session) -> None:
     """Deep page vs first page on 50,000 tasks and the statement count of a nested
     read, on the PostgreSQL at TRACKQL_BENCH_DATABASE_URL (default: the local one).
     Not in the default sessions; arguments go to bench/deep_page.py."""

@@ -1,0 +1,1 @@
+"""The benchmark harness: `nox -s bench`, or `python -m bench.run --help`."""

@@ -6,12 +6,13 @@ import argparse
 import asyncio
 import getpass
 import logging
+import secrets
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from domain.accounts import create_admin
-from domain.errors import DomainError
+from domain.errors import Conflict, DomainError
 from domain.models import User, utcnow
 from graph.settings import Settings, SettingsError
 from persistence.engine import (
@@ -68,7 +69,17 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", required=True)
     admin.set_defaults(command=_create_admin)
+    bench = sub.add_parser("seed-bench", help="fill an empty database for benchmarks")
+    bench.add_argument("--scale", type=_positive_float, default=1.0)
+    bench.set_defaults(command=_seed_bench)
     return parser
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -109,6 +120,28 @@ def _run_migrations(settings: Settings) -> None:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+def _seed_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from domain.security import hash_password
+    from persistence.seeding import seed_database
+
+    password = secrets.token_urlsafe(12)
+    seeding = seed_database(
+        settings.database_url,
+        settings.pool,
+        password_hash=hash_password(password),
+        now=utcnow(),
+        scale=args.scale,
+    )
+    try:
+        summary = asyncio.run(seeding)
+    except Conflict as exc:
+        print(f"trackql: {exc}", file=sys.stderr)
+        return 1
+    print(f"seeded {summary.describe()}")
+    print(f"bench user: {summary.bench_email} {password}")
+    return 0
 
 
 def _export_schema(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,0 +1,210 @@
+"""A throw-away database, seeded through the CLI, and `trackql serve` as users run
+it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from persistence.engine import normalize_url
+
+READY_TIMEOUT_SECONDS = 60.0
+BENCH_USER_LINE = re.compile(r"^bench user: (\S+) (\S+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class BenchUser:
+    email: str
+    password: str
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    process: subprocess.Popen[bytes]
+    url: str
+    env: dict[str, str]
+    log: Path
+
+
+def trackql_command() -> str:
+    """The `trackql` script of the running interpreter's environment."""
+    beside = Path(sys.executable).with_name("trackql")
+    found = str(beside) if beside.exists() else shutil.which("trackql")
+    if found is None:
+        raise RuntimeError("the trackql command is not installed (pip install -e .)")
+    return found
+
+
+async def _admin(url: URL, statement: str) -> str:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            result = await conn.execute(text(statement))
+            return str(result.scalar()) if result.returns_rows else ""
+    finally:
+        await engine.dispose()
+
+
+def postgres_version(admin_url: str) -> str:
+    shown = asyncio.run(_admin(normalize_url(admin_url), "SHOW server_version"))
+    return shown.split()[0]  # "15.4 (Debian 15.4-1)": the packager's suffix is noise
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    """A fresh database `trackql_bench_<random>` on the admin URL's server, dropped
+    at the end."""
+    admin = normalize_url(admin_url)
+    name = f"trackql_bench_{secrets.token_hex(6)}"
+    try:
+        asyncio.run(_admin(admin, f'CREATE DATABASE "{name}"'))
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def sqlite_database() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="trackql-bench-") as folder:
+        yield f"sqlite:///{folder}/bench.db"
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    """The environment of a production deployment, on a throw-away secret."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKQL_")}
+    env.update(
+        TRACKQL_ENV="production",
+        TRACKQL_DATABASE_URL=database_url,
+        TRACKQL_SECRET_KEY=secrets.token_urlsafe(48),
+        TRACKQL_RATE_LIMITS="off",
+        TRACKQL_LOG_LEVEL="WARNING",
+        # One login must outlast every run of a long benchmark.
+        TRACKQL_ACCESS_TOKEN_MINUTES="240",
+    )
+    return env
+
+
+def migrate_and_seed(env: dict[str, str], scale: float) -> BenchUser:
+    trackql = trackql_command()
+    subprocess.run([trackql, "migrate"], env=env, check=True, capture_output=True)
+    seeded = subprocess.run(
+        [trackql, "seed-bench", "--scale", str(scale)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    found = BENCH_USER_LINE.search(seeded.stdout)
+    if found is None:
+        raise RuntimeError(f"seed-bench printed no bench user: {seeded.stdout!r}")
+    return BenchUser(email=found[1], password=found[2])
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_server(env: dict[str, str], workers: int, log: Path) -> Iterator[Server]:
+    port = free_port()
+    command = [trackql_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [*command, "--workers", str(workers)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server(process, f"http://127.0.0.1:{port}", env, log)
+    try:
+        _wait_ready(server)
+        yield server
+    finally:
+        _stop(process)
+
+
+def _wait_ready(server: Server) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited: {server.log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{server.url}/health/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server not ready: {server.log.read_text()[-2000:]}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        # The server runs in its own session: its group id is its pid.
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def worker_rss_mib(server: Server) -> tuple[float, int]:
+    """The summed RSS of the processes that serve requests, and their number: the
+    server itself with one worker, its spawned children with several (uvicorn's
+    supervisor and multiprocessing's resource tracker are left out)."""
+    root = server.process.pid
+    workers = [pid for pid in _children(root) if b"spawn_main" in _cmdline(pid)]
+    workers = workers or [root]
+    return sum(_rss_kib(pid) for pid in workers) / 1024, len(workers)
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # The ppid is the 2nd field after the parenthesised command name.
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(entry.name))
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
