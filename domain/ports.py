@@ -131,7 +131,8 @@ class IdempotencyStore(Protocol):
 
 
 class TaskEventPublisher(Protocol):
-    def publish(self, event: TaskEventRecord) -> None: ...
+    async def publish(self, event: TaskEventRecord) -> None:
+        """Called after commit, one event at a time, in the order recorded."""
 
 
 class UnitOfWork(Protocol):

@@ -71,5 +71,5 @@ def record_task_events(
 class NoTaskEventPublisher:
     """The default publisher until a transport is configured: drops every event."""
 
-    def publish(self, event: TaskEventRecord) -> None:
+    async def publish(self, event: TaskEventRecord) -> None:
         return None

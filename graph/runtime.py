@@ -12,12 +12,12 @@ from domain.credentials import AccountPolicy
 from domain.models import utcnow
 from domain.ports import Clock, TaskEventPublisher
 from domain.security import TokenSigner
-from domain.task_events import NoTaskEventPublisher
 from graph.mail import MailDeliverer, transport_for
 from graph.settings import Settings
 from graph.sockets import SocketRegistry
 from persistence.engine import PoolOptions, create_engine, create_session_factory
 from persistence.events import EventBus, create_event_bus
+from persistence.task_events import BusTaskEventPublisher
 
 # The deliverer sends one message at a time; its own small pool keeps it from
 # competing with requests for connections (and out of their statement counts).
@@ -34,9 +34,8 @@ class Runtime:
     mail: MailDeliverer
     events: EventBus
     sockets: SocketRegistry
+    task_events: TaskEventPublisher
     clock: Clock = field(default=utcnow)
-    # Replaced by the subscriptions' transport; until then events are dropped.
-    task_events: TaskEventPublisher = field(default_factory=NoTaskEventPublisher)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock = utcnow) -> Runtime:
@@ -45,6 +44,8 @@ class Runtime:
             secret_key=settings.secret_key,
             access_ttl=timedelta(minutes=settings.access_token_minutes),
         )
+        # Started and stopped by the app's lifespan.
+        events = create_event_bus(settings.database_url)
         return cls(
             settings=settings,
             engine=engine,
@@ -57,8 +58,8 @@ class Runtime:
                 clock=clock,
                 mail_from=settings.mail_from,
             ),
-            # Started and stopped by the app's lifespan.
-            events=create_event_bus(settings.database_url),
+            events=events,
+            task_events=BusTaskEventPublisher(events),
             sockets=SocketRegistry(settings.max_subscriptions_per_user),
             clock=clock,
         )

@@ -18,6 +18,7 @@ from graph.profile import SchemaPolicy, document_defences
 from graph.projects import ProjectsMutation, ProjectsQuery, project_node
 from graph.relay import Node, parse_global_id
 from graph.scalars import DATETIME
+from graph.task_events import TasksSubscription
 from graph.tasks import TasksMutation, TasksQuery, task_node
 from graph.transactions import OperationTransaction
 
@@ -48,6 +49,11 @@ class Mutation(AccountsMutation, ProjectsMutation, TasksMutation):
     pass
 
 
+@strawberry.type
+class Subscription(TasksSubscription):
+    pass
+
+
 class TrackqlSchema(strawberry.Schema):
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         """Expected errors are not logged; ErrorShaping logs the unexpected ones."""
@@ -61,7 +67,7 @@ def build_schema(
     return TrackqlSchema(
         query=Query,
         mutation=Mutation,
-        subscription=subscription,
+        subscription=subscription or Subscription,
         scalar_overrides={datetime: DATETIME},
         extensions=[
             ErrorShaping,

@@ -55,6 +55,10 @@ class EventBus(Protocol):
     async def publish(self, channel: str, payload: str) -> None:
         """Raises EventBusUnavailable when the event cannot be sent."""
 
+    def has_subscribers(self, channel: str) -> bool:
+        """Whether this process has a subscriber of `channel` now."""
+        ...
+
     async def subscribe(self, channel: str, *, max_queue: int) -> Subscription:
         """Subscribed once this returns: every later publish reaches it (LISTEN
         has been sent), so a caller may read state and then wait for changes."""
@@ -91,6 +95,9 @@ class InProcessEventBus:
         if self._closed:
             raise EventBusUnavailable("the event bus is closed")
         self._fanout.deliver(channel, payload)
+
+    def has_subscribers(self, channel: str) -> bool:
+        return channel in self._fanout.channels()
 
     async def subscribe(self, channel: str, *, max_queue: int) -> Subscription:
         if self._closed:

@@ -117,6 +117,9 @@ class PostgresEventBus:
             except CONNECTION_ERRORS as exc:
                 raise EventBusUnavailable("could not publish the event") from exc
 
+    def has_subscribers(self, channel: str) -> bool:
+        return postgres_channel(channel) in self._fanout.channels()
+
     async def subscribe(self, channel: str, *, max_queue: int) -> Subscription:
         key = postgres_channel(channel)
         subscription = Subscription(key, max_queue, self._release)

@@ -165,7 +165,7 @@ class SqlUnitOfWork:
         publisher = self._task_events
 
         async def release() -> None:
-            publisher.publish(record)
+            await publisher.publish(record)
 
         # Queued like any after-commit work: a savepoint that rolls back drops it.
         self.after_commit(release)

@@ -27,6 +27,7 @@ from persistence.engine import create_engine, normalize_url
 from persistence.migrate import upgrade
 from tests import factories
 from tests.mailbox import Mailbox
+from tests.websocket import serve
 
 POSTGRES_URL = os.environ.get("TRACKQL_TEST_DATABASE_URL")
 SECRET = "test-secret-key-that-is-long-enough-for-production"
@@ -128,6 +129,13 @@ async def app(settings: Settings, runtime: Runtime) -> AsyncIterator[Starlette]:
     # httpx's ASGITransport does not run the lifespan; enter it ourselves.
     async with app.router.lifespan_context(app):
         yield app
+
+
+@pytest.fixture
+async def url(app: Starlette) -> AsyncIterator[str]:
+    """The app served by uvicorn on a loopback port: its WebSocket URL."""
+    async with serve(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 """GraphQL over WebSocket: authentication at connection_init, a fresh context per
 event, the session re-checks, slow subscribers, the per-user cap and shutdown.
 
-The public schema has no subscription field yet, so the app under test adds a
-test-only one, `echo(channel)`, built on graph.subscriptions.event_stream as the real
-ones will be.
+The app under test serves a test-only subscription, `echo(channel)`, built on
+graph.subscriptions.event_stream as `taskEvents` is, so that a test can publish any
+payload at any moment (tests/integration/test_task_subscriptions.py covers
+`taskEvents` itself).
 """
 
 from __future__ import annotations
@@ -111,12 +112,6 @@ async def app(settings: Settings, runtime: Runtime) -> AsyncIterator[Starlette]:
     )
     async with app.router.lifespan_context(app):
         yield app
-
-
-@pytest.fixture
-async def url(app: Starlette) -> AsyncIterator[str]:
-    async with serve(app) as url:
-        yield url
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ class RecordingPublisher:
 
     events: list[TaskEventRecord] = field(default_factory=list)
 
-    def publish(self, event: TaskEventRecord) -> None:
+    async def publish(self, event: TaskEventRecord) -> None:
         self.events.append(event)
 
 
