@@ -17,69 +17,19 @@ from strawberry.types.unset import UnsetType
 from graph.auth import ANONYMOUS, BearerToken
 from graph.context import Context
 from graph.errors import shape_error
-from graph.graphiql import graphiql_html
+from graph.graphiql import TOUR, graphiql_html
 from graph.runtime import Runtime
 from graph.subscriptions import TransportWSHandler, accept_connection
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
-DEFAULT_DOCUMENT = """\
-# Welcome to trackql. Sign in first: run `login`, and the Authorization header
-# below is filled in for you.
-mutation Login {
-  login(input: {email: "demo@trackql.dev", password: "demo-password-1"}) {
-    accessToken
-    user { name }
-  }
-}
-
-query Me {
-  me { id name email role }
-}
-
-# Your projects, each with its members and the five tasks due first.
-query MyProjects {
-  projects(first: 10) {
-    totalCount
-    nodes {
-      id
-      name
-      viewerCanUpdate
-      owner { name }
-      members { role user { name } }
-      tasks(first: 5, orderBy: {field: DUE_DATE, direction: ASC}) {
-        totalCount
-        nodes { id title priority dueDate isOverdue isCompleted assignee { name } }
-      }
-    }
-  }
-}
-
-# Paste a project id from MyProjects into the variables: {"projectId": "..."}
-mutation CreateTask($projectId: ID!) {
-  createTask(input: {projectId: $projectId, title: "Try trackql", priority: 4}) {
-    id
-    title
-    project { name }
-  }
-}
-
-# All or nothing, up to 500 ids: {"taskIds": ["...", "..."]}
-mutation BulkComplete($taskIds: [ID!]!) {
-  bulkUpdateTasks(input: {taskIds: $taskIds, patch: {isCompleted: true}}) {
-    updatedCount
-    tasks { id title isCompleted completedAt }
-  }
-}
-"""
-
 
 class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        return HTMLResponse(graphiql_html(default_query=DEFAULT_DOCUMENT))
+        return HTMLResponse(graphiql_html(default_query=TOUR))
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
