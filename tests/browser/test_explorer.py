@@ -1,13 +1,17 @@
 """The explorer in a real browser. Debian's headless Chromium opens /graphql on a
-running `trackql serve` (seeded by `trackql seed-demo`), runs the tour's Login and
-then Me through the page as a person would, and sees the signed-in user. Each test
-leaves a screenshot in test-artifacts/."""
+running `trackql serve` (seeded by `trackql seed-demo`): the tour's Login fills the
+Authorization header, Me then answers as the demo user, and every operation of the
+tour runs from the page to its expected answer. Each test leaves a screenshot in
+test-artifacts/."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from selenium import webdriver
@@ -19,6 +23,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
 
+from graph.graphiql import TOUR
 from tests.browser.server import demo_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,6 +92,47 @@ def open_tab(driver: WebDriver, name: str) -> None:
     driver.find_element(By.XPATH, xpath).click()
 
 
+# CodeMirror draws only the lines in view and exposes its editor on the element:
+# how the tour's lower operations are reached and a long answer is read whole.
+EDITOR = "document.querySelector(arguments[0]).CodeMirror"
+QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
+VARIABLES_EDITOR = ".graphiql-editor-tool .CodeMirror"
+RESULT_EDITOR = ".result-window .CodeMirror"
+
+
+def run_named(driver: WebDriver, name: str, variables: dict[str, Any]) -> None:
+    """Set the variables, put the cursor in operation `name`, press Ctrl+Enter."""
+    opening = re.compile(rf"^(query|mutation) {name}\b")
+    line = next(
+        number for number, text in enumerate(TOUR.splitlines()) if opening.match(text)
+    )
+    driver.execute_script(
+        f"{EDITOR}.setValue(arguments[1])", VARIABLES_EDITOR, json.dumps(variables)
+    )
+    driver.execute_script(
+        f"const cm = {EDITOR}; cm.focus(); cm.setCursor({{line: arguments[1], ch: 0}})",
+        QUERY_EDITOR,
+        line,
+    )
+    keys = ActionChains(driver).key_down(Keys.CONTROL).send_keys(Keys.ENTER)
+    keys.key_up(Keys.CONTROL).perform()
+
+
+def answer_with(driver: WebDriver, field: str) -> Any:
+    """Wait for the result pane to hold an answer with `field`, and return it."""
+
+    def answered(driver: WebDriver) -> Any:
+        text = driver.execute_script(f"return {EDITOR}.getValue()", RESULT_EDITOR)
+        try:
+            body = json.loads(text)
+        except ValueError:
+            return None
+        data = body.get("data")
+        return body if isinstance(data, dict) and field in data else None
+
+    return wait(driver).until(answered)
+
+
 def test_signing_in_from_the_tour_fills_the_header_and_me_answers(
     server: str, browser: WebDriver
 ) -> None:
@@ -112,3 +158,33 @@ def test_signing_in_from_the_tour_fills_the_header_and_me_answers(
     assert loaded, "the page loaded no assets"
     assert all(url.startswith(server) for url in loaded), loaded
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_the_whole_tour_runs_in_the_explorer(server: str, browser: WebDriver) -> None:
+    browser.get(f"{server}/graphql")
+    wait(browser).until(
+        seen.presence_of_element_located((By.CSS_SELECTOR, EDITOR_LINE))
+    )
+    open_tab(browser, "Variables")
+
+    run_named(browser, "Login", {})
+    login = answer_with(browser, "login")
+    run_named(browser, "Me", {})
+    me = answer_with(browser, "me")
+    run_named(browser, "MyProjects", {})
+    projects = answer_with(browser, "projects")
+    nodes = projects["data"]["projects"]["nodes"]
+    quarterly = next(p for p in nodes if p["name"] == "Quarterly planning")
+    run_named(browser, "CreateTask", {"projectId": quarterly["id"]})
+    created = answer_with(browser, "createTask")
+    new_id = created["data"]["createTask"]["id"]
+    task_ids = [new_id, *(t["id"] for t in quarterly["tasks"]["nodes"])]
+    run_named(browser, "BulkComplete", {"taskIds": task_ids})
+    bulk = answer_with(browser, "bulkUpdateTasks")
+
+    assert [a.get("errors") for a in (login, me, projects, created, bulk)] == [None] * 5
+    assert me["data"]["me"]["email"] == "demo@trackql.dev"
+    assert projects["data"]["projects"]["totalCount"] == 3
+    assert created["data"]["createTask"]["project"] == {"name": "Quarterly planning"}
+    assert bulk["data"]["bulkUpdateTasks"]["updatedCount"] == 3
+    assert all(t["isCompleted"] for t in bulk["data"]["bulkUpdateTasks"]["tasks"])
