@@ -15,10 +15,12 @@ nox.options.sessions = [
     "tests-3.11",
     "tests-3.13",
     "tests_postgres",
+    "browser",
 ]
 
 PACKAGES = ["graph", "domain", "persistence"]
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+BROWSER_TESTS = "tests/browser"
 
 
 def install(session: nox.Session) -> None:
@@ -30,6 +32,9 @@ def pytest(session: nox.Session, *, env: dict[str, str] | None = None) -> None:
         "pytest",
         "--cov",
         "--cov-report=term",
+        # The browser test drives a server in a subprocess: nothing for coverage,
+        # and the database it uses is its own SQLite file, so it runs once (browser).
+        f"--ignore={BROWSER_TESTS}",
         *(session.posargs or ["-q"]),
         env=env or {},
     )
@@ -52,6 +57,14 @@ def tests_postgres(session: nox.Session) -> None:
         session.skip(f"set TRACKQL_TEST_DATABASE_URL (e.g. {LOCAL_POSTGRES}) to run")
     install(session)
     pytest(session, env={"TRACKQL_TEST_DATABASE_URL": url})
+
+
+@nox.session(python="3.11")
+def browser(session: nox.Session) -> None:
+    """The explorer in Debian's headless Chromium (apt-get install chromium
+    chromium-driver); skipped without it, except in CI, where it fails."""
+    install(session)
+    session.run("pytest", *(session.posargs or ["-q"]), BROWSER_TESTS)
 
 
 @nox.session(python="3.11")

@@ -11,6 +11,9 @@ from starlette.staticfiles import StaticFiles
 
 STATIC_DIR: Path = Path(__file__).parent / "static" / "graphiql"
 STATIC_PATH = "/static/graphiql"
+EXAMPLES_DIR: Path = Path(__file__).parent / "examples"
+# The explorer's opening document; docs/examples links here and a test runs it.
+TOUR = (EXAMPLES_DIR / "tour.graphql").read_text(encoding="utf-8")
 
 # @NAME@ placeholders rather than str.format: the page is full of JS braces.
 _PLACEHOLDER = re.compile(r"@(STATIC|ENDPOINT|DEFAULT_QUERY)@")

@@ -3,13 +3,20 @@ bodies only, and GraphQL over HTTP for `application/graphql-response+json`."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.schema.exceptions import (
+    CannotGetOperationTypeError,
+    InvalidOperationTypeError,
+)
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
@@ -17,69 +24,60 @@ from strawberry.types.unset import UnsetType
 from graph.auth import ANONYMOUS, BearerToken
 from graph.context import Context
 from graph.errors import shape_error
-from graph.graphiql import graphiql_html
+from graph.graphiql import TOUR, graphiql_html
 from graph.runtime import Runtime
 from graph.subscriptions import TransportWSHandler, accept_connection
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
-DEFAULT_DOCUMENT = """\
-# Welcome to trackql. Sign in first: run `login`, and the Authorization header
-# below is filled in for you.
-mutation Login {
-  login(input: {email: "demo@trackql.dev", password: "demo-password-1"}) {
-    accessToken
-    user { name }
-  }
-}
-
-query Me {
-  me { id name email role }
-}
-
-# Your projects, each with its members and the five tasks due first.
-query MyProjects {
-  projects(first: 10) {
-    totalCount
-    nodes {
-      id
-      name
-      viewerCanUpdate
-      owner { name }
-      members { role user { name } }
-      tasks(first: 5, orderBy: {field: DUE_DATE, direction: ASC}) {
-        totalCount
-        nodes { id title priority dueDate isOverdue isCompleted assignee { name } }
-      }
-    }
-  }
-}
-
-# Paste a project id from MyProjects into the variables: {"projectId": "..."}
-mutation CreateTask($projectId: ID!) {
-  createTask(input: {projectId: $projectId, title: "Try trackql", priority: 4}) {
-    id
-    title
-    project { name }
-  }
-}
-
-# All or nothing, up to 500 ids: {"taskIds": ["...", "..."]}
-mutation BulkComplete($taskIds: [ID!]!) {
-  bulkUpdateTasks(input: {taskIds: $taskIds, patch: {isCompleted: true}}) {
-    updatedCount
-    tasks { id title isCompleted completedAt }
-  }
-}
-"""
-
 
 class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            # Strawberry answers a malformed request in plain text; clients of
+            # either media type parse JSON, so they get a GraphQL error body.
+            response = _malformed_request(request, exc)
+        await response(scope, receive, send)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            return await super().execute_single(
+                request,
+                request_adapter,
+                sub_response,
+                context,
+                root_value,
+                request_data,
+            )
+        except HTTPException as exc:
+            if isinstance(exc.__cause__, InvalidOperationTypeError):
+                # GraphQL over HTTP: a mutation over GET is 405, POST allowed.
+                raise HTTPException(405, exc.reason) from exc
+            if isinstance(exc.__cause__, CannotGetOperationTypeError):
+                # A well-formed request naming no operation of its document: a
+                # request error like a validation error, answered the same way.
+                return ExecutionResult(data=None, errors=[GraphQLError(exc.reason)])
+            raise
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        return HTMLResponse(graphiql_html(default_query=DEFAULT_DOCUMENT))
+        return HTMLResponse(graphiql_html(default_query=TOUR))
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -134,6 +132,19 @@ class GraphQLView(GraphQL[Context, None]):
             if isinstance(response_data, dict) and "data" not in response_data:
                 response.status_code = 400
         return response
+
+
+def _malformed_request(request: Request, exc: HTTPException) -> Response:
+    code = "NOT_FOUND" if exc.status_code == 404 else "BAD_USER_INPUT"
+    body: dict[str, Any] = {
+        "errors": [{"message": exc.reason, "extensions": {"code": code}}]
+    }
+    headers = {"vary": "Accept"}
+    if exc.status_code == 405:
+        headers["allow"] = "POST" if request.method == "GET" else "GET, POST"
+    return JSONResponse(
+        body, exc.status_code, headers=headers, media_type=_negotiate(request)
+    )
 
 
 def _media_type(content_type: str | None) -> str:

@@ -67,6 +67,10 @@ done
   echo
   echo "and checked against the tarball integrity pinned in the script."
   echo
+  echo 'Vendored, not installed from npm when the package is built: `pip install .`'
+  echo "then needs neither node nor any registry but PyPI, a fresh clone works with the"
+  echo "network cut, and what the page runs is reviewed in the diff that changes it."
+  echo
   echo "| package | version | license | tarball integrity |"
   echo "| --- | --- | --- | --- |"
   for spec in "${ORDER[@]}"; do

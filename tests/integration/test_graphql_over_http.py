@@ -21,6 +21,10 @@ REQUEST_ERRORS = {
         },
         "BAD_USER_INPUT",
     ),
+    "unknown operation": (
+        {"query": "query A { __typename }", "operationName": "B"},
+        "BAD_USER_INPUT",
+    ),
     "limit": (
         {"query": "{ " + " ".join(f"a{i}: __typename" for i in range(16)) + " }"},
         "QUERY_TOO_COMPLEX",
@@ -104,3 +108,73 @@ async def test_the_media_type_follows_the_accept_weights(
     response = await post(client, {"query": "{ __typename }"}, accept)
 
     assert response.headers["content-type"] == expected
+
+
+MALFORMED = {
+    "no query": {"variables": {}},
+    "query not a string": {"query": 1},
+    "variables not an object": {"query": "{ __typename }", "variables": "x"},
+    "extensions not an object": {"query": "{ __typename }", "extensions": []},
+    "a batch": [{"query": "{ __typename }"}],
+}
+
+
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, "application/json"])
+@pytest.mark.parametrize("kind", sorted(MALFORMED))
+async def test_a_malformed_request_is_400_with_a_graphql_error_body(
+    client: httpx.AsyncClient, kind: str, accept: str
+) -> None:
+    response = await client.post(
+        "/graphql", json=MALFORMED[kind], headers={"accept": accept}
+    )
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == accept
+    assert "data" not in response.json()
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, "application/json"])
+async def test_a_body_that_is_not_json_is_400_in_the_accepted_media_type(
+    client: httpx.AsyncClient, accept: str
+) -> None:
+    response = await client.post(
+        "/graphql",
+        content=b"{ me { id } }",
+        headers={"accept": accept, "content-type": "application/json"},
+    )
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == accept
+    assert response.json()["errors"][0]["message"] == (
+        "Unable to parse request body as JSON"
+    )
+
+
+async def test_a_query_over_get_answers_in_the_new_media_type(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get(
+        "/graphql",
+        params={"query": "{ __typename }"},
+        headers={"accept": GRAPHQL_RESPONSE},
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == GRAPHQL_RESPONSE
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_a_mutation_over_get_is_405_allowing_post(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get(
+        "/graphql",
+        params={"query": 'mutation { logout(refreshToken: "x") }'},
+        headers={"accept": GRAPHQL_RESPONSE},
+    )
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.headers["content-type"] == GRAPHQL_RESPONSE
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -83,7 +83,8 @@ async def test_a_mutation_over_get_is_refused(
             headers={**bearer, "accept": "application/json"},
         )
 
-    assert response.status_code == 400
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
     assert "mutations are not allowed" in response.text
     assert log.count == 0
 
