@@ -3,6 +3,7 @@ what subscribers receive, what they never receive, and who may subscribe."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from tests.factories import TaskFactory, UserFactory, project_with_members
 from tests.integration.graphql import gid
 from tests.websocket import bearer, open_socket, receive, subscribe, until
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 TASK_EVENTS = """subscription ($p: ID!) { taskEvents(projectId: $p) {
   kind occurredAt actor { name }
   task { id title description isCompleted completedAt project { name } }
@@ -222,3 +224,27 @@ async def test_a_change_through_one_worker_reaches_a_subscriber_of_another(
             event = await next_event(client)
 
     assert (event["kind"], event["task"]["title"]) == ("CREATED", "Far")
+
+
+async def test_the_documented_example_receives_a_change(
+    url: str,
+    gql: GraphQLClient,
+    token_for: Any,
+    runtime: Runtime,
+    owner: User,
+    project: Project,
+) -> None:
+    token = await token_for(owner)
+    client = await open_socket(url, bearer(token))
+    assert await receive(client) == {"type": "connection_ack"}
+    example = (EXAMPLES / "task-events.graphql").read_text()
+    await subscribe(client, example, {"projectId": gid("Project", project.id)})
+    await until(lambda: runtime.events.has_subscribers(project_channel(project.id)))
+
+    await gql.as_user(token)(CREATE, {"p": gid("Project", project.id), "title": "Hi"})
+    message = await receive(client)
+
+    assert isinstance(message, dict)
+    event = message["payload"]["data"]["taskEvents"]
+    assert (event["kind"], event["task"]["title"]) == ("CREATED", "Hi")
+    assert event["actor"] == {"name": "Olga"}

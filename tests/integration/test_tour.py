@@ -65,7 +65,11 @@ def operation_names(document: str) -> list[str]:
 def test_the_explorer_opens_with_the_tour_file_from_the_docs() -> None:
     assert TOUR_FILE.read_text(encoding="utf-8") == TOUR
     # Each file here is run by a test of its own; a new one needs one too.
-    assert sorted(p.name for p in EXAMPLES.glob("*.graphql")) == ["tour.graphql"]
+    # (task-events.graphql: tests/integration/test_task_subscriptions.py)
+    assert sorted(p.name for p in EXAMPLES.glob("*.graphql")) == [
+        "task-events.graphql",
+        "tour.graphql",
+    ]
 
 
 async def test_the_tour_runs_end_to_end_on_the_demo_data(
