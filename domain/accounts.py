@@ -21,16 +21,14 @@ from domain.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthent
 from domain.models import Role, TokenPurpose, User
 from domain.patch import KEEP, Keep
 from domain.ports import Clock, UnitOfWork
+from domain.rate_limits import limit_registration
 from domain.recovery import send_verification
-from domain.security import (
-    AccessClaims,
-    hash_password_async,
-    verify_password_async,
-)
+from domain.security import AccessClaims, hash_password_async
 from domain.sessions import (
     AuthTokens,
     count_failure,
     end_all_sessions,
+    password_matches,
     refuse_if_locked,
     start_session,
 )
@@ -56,7 +54,11 @@ async def register(
     uow: UnitOfWork,
     clock: Clock,
     policy: AccountPolicy,
+    client: str | None,
 ) -> AuthTokens:
+    """Every attempt counts towards the client's limit, refused ones included: a
+    CONFLICT tells that an email has an account, so probing it is limited too."""
+    await limit_registration(client, uow=uow, clock=clock, limits=policy.rate_limits)
     user = await _new_user(email, password, name, Role.USER, uow=uow, clock=clock)
     await send_verification(user, uow=uow, clock=clock, policy=policy)
     return await start_session(user, uow=uow, clock=clock, policy=policy)
@@ -175,7 +177,7 @@ async def change_password(
     if user is None:
         raise Unauthenticated()
     refuse_if_locked(await uow.throttles.get(user.email), clock())
-    if not await verify_password_async(user.password_hash, current_password):
+    if not await password_matches(user, current_password):
         await count_failure(user.email, uow=uow, clock=clock, policy=policy)
         raise BadUserInput.field("currentPassword", "is incorrect")
     user.password_hash = await hash_password_async(new_password)

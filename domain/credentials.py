@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from domain.common_passwords import is_common
 from domain.errors import BadUserInput
 from domain.models import EMAIL_MAX, NAME_MAX
+from domain.rate_limits import RateLimits
 from domain.security import TokenSigner
 
 PASSWORD_MIN = 8
 # Long enough for any passphrase, short enough that hashing it costs nothing extra.
+# Every check below runs before any hash, so a longer input is never hashed.
 PASSWORD_MAX = 128
 INVALID_CREDENTIALS = "invalid email or password"
 # Deliberately loose: one @, no spaces, a dot in the domain. Whether it receives mail
@@ -21,8 +24,8 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 @dataclass(frozen=True, slots=True)
 class AccountPolicy:
-    """How accounts behave: token lifetimes, lockout, links in mail, and the signer
-    of access tokens."""
+    """How accounts behave: token lifetimes, lockout, rate limits, links in mail,
+    and the signer of access tokens."""
 
     signer: TokenSigner
     refresh_ttl: timedelta = timedelta(days=14)
@@ -30,6 +33,7 @@ class AccountPolicy:
     verification_ttl: timedelta = timedelta(hours=48)
     lockout_attempts: int = 5
     lockout_duration: timedelta = timedelta(minutes=15)
+    rate_limits: RateLimits = field(default_factory=RateLimits)
     public_url: str = "http://127.0.0.1:8000"
 
     def link(self, path: str, token: str) -> str:
@@ -64,4 +68,6 @@ def check_password(password: str, field: str = "password") -> str:
         raise BadUserInput.field(field, f"must be at most {PASSWORD_MAX} characters")
     if not password.strip():
         raise BadUserInput.field(field, "must not be only whitespace")
+    if is_common(password):
+        raise BadUserInput.field(field, "is one of the most common passwords")
     return password

@@ -339,5 +339,6 @@ class RateLimitCounter(Base):
     __tablename__ = "rate_limit_counters"
 
     bucket: Mapped[str] = mapped_column(String(400), primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    # Indexed for pruning, which deletes by age across all buckets.
+    window_start: Mapped[datetime] = mapped_column(primary_key=True, index=True)
     hits: Mapped[int] = mapped_column(Integer, default=0)

@@ -69,6 +69,16 @@ class LoginThrottleRepository(Protocol):
     async def clear(self, email: str) -> None: ...
 
 
+class RateLimitCounters(Protocol):
+    async def hit(self, bucket: str, window_start: datetime) -> int:
+        """Count one hit in the bucket's window, atomically, and return the
+        window's hits so far. The hit stays counted even when the mutation that
+        made it fails."""
+
+    async def prune(self, before: datetime) -> int:
+        """Delete the counters of windows that started before `before`."""
+
+
 class Outbox(Protocol):
     def enqueue(self, to: str, subject: str, body: str) -> None:
         """Write a mail in this transaction; it is delivered after the commit."""
@@ -152,6 +162,9 @@ class UnitOfWork(Protocol):
 
     @property
     def throttles(self) -> LoginThrottleRepository: ...
+
+    @property
+    def rate_limits(self) -> RateLimitCounters: ...
 
     @property
     def outbox(self) -> Outbox: ...

@@ -12,6 +12,7 @@ from domain.credentials import AccountPolicy, check_password, normalize_email
 from domain.errors import BadUserInput, Unauthenticated
 from domain.models import OneTimeToken, TokenPurpose, User
 from domain.ports import Clock, UnitOfWork
+from domain.rate_limits import limit_password_reset
 from domain.security import hash_opaque_token, hash_password_async, new_opaque_token
 from domain.sessions import end_all_sessions
 
@@ -37,10 +38,20 @@ The link works once, for {hours} hours.
 
 
 async def request_password_reset(
-    email: str, *, uow: UnitOfWork, clock: Clock, policy: AccountPolicy
+    email: str,
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: AccountPolicy,
+    client: str | None,
 ) -> bool:
-    """Always true: the answer never tells whether the email has an account."""
-    user = await uow.users.by_email(normalize_email(email))
+    """True, or RATE_LIMITED: either answer is the same whether or not the email
+    has an account, since unknown emails are counted too."""
+    email = normalize_email(email)
+    await limit_password_reset(
+        email, client, uow=uow, clock=clock, limits=policy.rate_limits
+    )
+    user = await uow.users.by_email(email)
     if user is not None and user.is_active:
         token = await _new_token(
             user, TokenPurpose.PASSWORD_RESET, policy, uow=uow, clock=clock

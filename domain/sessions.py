@@ -16,8 +16,9 @@ from domain.credentials import (
     normalize_email,
 )
 from domain.errors import AccountLocked, Unauthenticated
-from domain.models import AuthSession, LoginThrottle, RefreshToken, User
+from domain.models import EMAIL_MAX, AuthSession, LoginThrottle, RefreshToken, User
 from domain.ports import Clock, UnitOfWork
+from domain.rate_limits import limit_login
 from domain.security import (
     DUMMY_HASH,
     hash_opaque_token,
@@ -40,18 +41,25 @@ class AuthTokens:
 
 
 async def login(
-    email: str, password: str, *, uow: UnitOfWork, clock: Clock, policy: AccountPolicy
+    email: str,
+    password: str,
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: AccountPolicy,
+    client: str | None,
 ) -> AuthTokens:
     """Unknown emails cost one argon2 verify and count towards a lock exactly as
     known ones do, so neither time, message nor lock tells them apart."""
     email = normalize_email(email)
+    await limit_login(email, client, uow=uow, clock=clock, limits=policy.rate_limits)
+    if len(email) > EMAIL_MAX:
+        # No account can have such an email: nothing to verify, no lock to count.
+        raise Unauthenticated(INVALID_CREDENTIALS)
     throttle = await uow.throttles.get(email)
     refuse_if_locked(throttle, clock())
     user = await uow.users.by_email(email)
-    # Nothing longer than PASSWORD_MAX was ever accepted; don't hash megabytes.
-    candidate = password if len(password) <= PASSWORD_MAX else ""
-    stored_hash = DUMMY_HASH if user is None else user.password_hash
-    if not await verify_password_async(stored_hash, candidate) or user is None:
+    if not await password_matches(user, password) or user is None:
         await count_failure(email, uow=uow, clock=clock, policy=policy)
         raise Unauthenticated(INVALID_CREDENTIALS)
     if not user.is_active:
@@ -61,6 +69,15 @@ async def login(
     if needs_rehash(user.password_hash):
         user.password_hash = await hash_password_async(password)
     return await start_session(user, uow=uow, clock=clock, policy=policy)
+
+
+async def password_matches(user: User | None, password: str) -> bool:
+    """One argon2 verify, against a dummy hash when there is no user."""
+    if len(password) > PASSWORD_MAX:
+        # Nothing longer was ever accepted: wrong without hashing, known email or not.
+        return False
+    stored_hash = DUMMY_HASH if user is None else user.password_hash
+    return await verify_password_async(stored_hash, password)
 
 
 def refuse_if_locked(throttle: LoginThrottle | None, now: datetime) -> None:

@@ -101,6 +101,7 @@ class AccountsMutation:
             uow=ctx.uow,
             clock=ctx.runtime.clock,
             policy=ctx.runtime.accounts,
+            client=ctx.client_address,
         )
         return AuthPayload.from_tokens(tokens)
 
@@ -113,6 +114,7 @@ class AccountsMutation:
             uow=ctx.uow,
             clock=ctx.runtime.clock,
             policy=ctx.runtime.accounts,
+            client=ctx.client_address,
         )
         return AuthPayload.from_tokens(tokens)
 
@@ -140,7 +142,11 @@ class AccountsMutation:
     async def request_password_reset(self, info: Info, email: str) -> bool:
         ctx = info.context
         return await recovery.request_password_reset(
-            email, uow=ctx.uow, clock=ctx.runtime.clock, policy=ctx.runtime.accounts
+            email,
+            uow=ctx.uow,
+            clock=ctx.runtime.clock,
+            policy=ctx.runtime.accounts,
+            client=ctx.client_address,
         )
 
     @mutation(description="Single use; ends every session of the user.")

@@ -11,6 +11,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from graph import graphiql, health
 from graph.auth import BearerAuthBackend
@@ -48,8 +49,10 @@ def create_app(
             # `trackql migrate` once, before starting workers.
             await upgrade(runtime.engine)
         runtime.mail.start()
+        runtime.housekeeping.start()
         await runtime.events.start()
         yield
+        await runtime.housekeeping.stop()
         await runtime.sockets.close_all(GOING_AWAY, "server shutting down")
         await runtime.close()
 
@@ -63,6 +66,7 @@ def create_app(
             graphiql.static_mount(),
         ],
         middleware=[
+            *_proxy_headers(settings),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
@@ -80,6 +84,16 @@ def create_app(
     )
     app.state.runtime = runtime
     return app
+
+
+def _proxy_headers(settings: Settings) -> list[Middleware]:
+    """Take the client address (and scheme) from X-Forwarded-For (and -Proto) only
+    when the peer is one of the configured proxies: anyone else could forge them,
+    and the per-client rate limits count that address."""
+    if not settings.trusted_proxies:
+        return []
+    trusted = list(settings.trusted_proxies)
+    return [Middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)]
 
 
 def app_from_env() -> Starlette:

@@ -100,7 +100,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level.lower(),
-        proxy_headers=True,
+        # The app honours X-Forwarded-For itself, and only from
+        # TRACKQL_TRUSTED_PROXIES (graph/app.py); uvicorn's default would trust
+        # 127.0.0.1 (or FORWARDED_ALLOW_IPS) without our setting saying so.
+        proxy_headers=False,
     )
     return 0
 

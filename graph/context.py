@@ -56,6 +56,14 @@ class Context:
     ) -> Context:
         return cls(runtime, _unit_of_work(runtime), bearer, request, response)
 
+    @property
+    def client_address(self) -> str | None:
+        """The peer's address from the ASGI scope; behind trusted proxies,
+        ProxyHeadersMiddleware (graph/app.py) has put the forwarded one there."""
+        if self.request is None or self.request.client is None:
+            return None
+        return self.request.client.host
+
     @cached_property
     def now(self) -> datetime:
         """One instant per request: every isOverdue and status filter of a response

@@ -1,5 +1,6 @@
 """What the process holds for its whole life: settings, engine, token signer, clock,
-account policy, the mail deliverer, the event bus and the open WebSockets."""
+account policy, the mail deliverer, the event bus, housekeeping and the open
+WebSockets."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from domain.credentials import AccountPolicy
 from domain.models import utcnow
 from domain.ports import Clock, TaskEventPublisher
 from domain.security import TokenSigner
+from graph.housekeeping import Housekeeping
 from graph.mail import MailDeliverer, transport_for
 from graph.settings import Settings
 from graph.sockets import SocketRegistry
@@ -35,6 +37,7 @@ class Runtime:
     events: EventBus
     sockets: SocketRegistry
     task_events: TaskEventPublisher
+    housekeeping: Housekeeping
     clock: Clock = field(default=utcnow)
 
     @classmethod
@@ -44,12 +47,13 @@ class Runtime:
             secret_key=settings.secret_key,
             access_ttl=timedelta(minutes=settings.access_token_minutes),
         )
+        session_factory = create_session_factory(engine)
         # Started and stopped by the app's lifespan.
         events = create_event_bus(settings.database_url)
         return cls(
             settings=settings,
             engine=engine,
-            session_factory=create_session_factory(engine),
+            session_factory=session_factory,
             signer=signer,
             accounts=account_policy(settings, signer),
             mail=MailDeliverer(
@@ -61,10 +65,14 @@ class Runtime:
             events=events,
             task_events=BusTaskEventPublisher(events),
             sockets=SocketRegistry(settings.max_subscriptions_per_user),
+            housekeeping=Housekeeping(
+                session_factory, clock=clock, limits=settings.rate_limits
+            ),
             clock=clock,
         )
 
     async def close(self) -> None:
+        await self.housekeeping.stop()
         await self.mail.close()
         await self.events.close()
         await self.engine.dispose()
@@ -78,5 +86,6 @@ def account_policy(settings: Settings, signer: TokenSigner) -> AccountPolicy:
         verification_ttl=timedelta(hours=settings.verification_token_hours),
         lockout_attempts=settings.lockout_attempts,
         lockout_duration=timedelta(minutes=settings.lockout_minutes),
+        rate_limits=settings.rate_limits,
         public_url=settings.public_url,
     )

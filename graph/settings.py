@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import ArgumentError
 
+from domain.rate_limits import Rate, RateLimits
 from graph.mail import SmtpTarget
 from persistence.engine import PoolOptions, normalize_url
 
@@ -25,6 +29,21 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_MAIL_FROM = "trackql <no-reply@localhost>"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 T = TypeVar("T")
+# COUNT/PERIOD: "3/hour", "20/15 minutes", "300/15minutes", "10/second".
+_RATE = re.compile(r"(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?", re.IGNORECASE)
+_UNITS = {
+    "second": timedelta(seconds=1),
+    "minute": timedelta(minutes=1),
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+}
+RATE_SETTINGS = {
+    "login_per_email": "TRACKQL_RATE_LIMIT_LOGIN_PER_EMAIL",
+    "login_per_client": "TRACKQL_RATE_LIMIT_LOGIN_PER_CLIENT",
+    "register_per_client": "TRACKQL_RATE_LIMIT_REGISTER_PER_CLIENT",
+    "password_reset_per_email": "TRACKQL_RATE_LIMIT_PASSWORD_RESET_PER_EMAIL",
+    "password_reset_per_client": "TRACKQL_RATE_LIMIT_PASSWORD_RESET_PER_CLIENT",
+}
 
 
 class SettingsError(ValueError):
@@ -65,6 +84,8 @@ class Settings:
     query_limits: QueryLimits = QueryLimits()
     introspection: bool = True
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -109,6 +130,8 @@ class Settings:
             max_subscriptions_per_user=env.positive(
                 "TRACKQL_MAX_SUBSCRIPTIONS_PER_USER", 20
             ),
+            rate_limits=_rate_limits(env),
+            trusted_proxies=env.networks("TRACKQL_TRUSTED_PROXIES"),
         )
 
 
@@ -124,6 +147,16 @@ def _query_limits(env: _Reader) -> QueryLimits:
         max_length=env.positive("TRACKQL_MAX_QUERY_LENGTH", default.max_length),
         max_cost=env.positive("TRACKQL_MAX_QUERY_COST", default.max_cost),
     )
+
+
+def _rate_limits(env: _Reader) -> RateLimits:
+    default = RateLimits()
+    rates = {
+        field: env.rate(name, getattr(default, field))
+        for field, name in RATE_SETTINGS.items()
+    }
+    # Off is for load tests; lockout is not a rate limit and stays on.
+    return RateLimits(enabled=env.flag("TRACKQL_RATE_LIMITS", True), **rates)
 
 
 class _Reader:
@@ -142,6 +175,23 @@ class _Reader:
 
     def flag(self, name: str, default: bool) -> bool:
         return self._parse(name, default, _boolean, "one of true, false, 1, 0")
+
+    def rate(self, name: str, default: Rate) -> Rate:
+        return self._parse(
+            name, default, _rate, "COUNT/PERIOD like 3/hour or 20/15minutes"
+        )
+
+    def networks(self, name: str) -> tuple[str, ...]:
+        networks = self.csv(name)
+        for network in networks:
+            try:
+                ipaddress.ip_network(network)
+            except ValueError:
+                raise SettingsError(
+                    f"{name}: {network!r} is not an address or a network like "
+                    "10.0.0.0/8"
+                ) from None
+        return networks
 
     def csv(self, name: str) -> tuple[str, ...]:
         raw = self.optional(name) or ""
@@ -186,6 +236,17 @@ def _positive_int(raw: str) -> int:
     if value <= 0:
         raise ValueError(raw)
     return value
+
+
+def _rate(raw: str) -> Rate:
+    found = _RATE.fullmatch(raw.strip())
+    if found is None:
+        raise ValueError(raw)
+    count, periods, unit = found.groups()
+    window = _UNITS[unit.lower()] * int(periods or 1)
+    if int(count) <= 0 or window <= timedelta():
+        raise ValueError(raw)
+    return Rate(int(count), window)
 
 
 def _is_origin(value: str) -> bool:

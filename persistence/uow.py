@@ -27,6 +27,7 @@ from persistence.engine import WRITE_INTENT
 from persistence.idempotency import IdempotencyStore
 from persistence.outbox import Notify, OutboxRepository
 from persistence.projects import ProjectRepository
+from persistence.rate_limits import RateLimitCounterRepository
 from persistence.tasks import TaskRepository
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ class SqlUnitOfWork:
         self._after_commit: list[Callable[[], Awaitable[None]]] = []
         # One flag per open savepoint: keep its writes even if its block fails.
         self._keep: list[bool] = []
+        # Per open savepoint: statements to run again if it rolls back.
+        self._replays: list[list[Executable]] = []
         self.writes = writes
         self.users = UserRepository(self)
         self.projects = ProjectRepository(self)
@@ -60,6 +63,7 @@ class SqlUnitOfWork:
         self.refresh_tokens = RefreshTokenRepository(self)
         self.one_time_tokens = OneTimeTokenRepository(self)
         self.throttles = LoginThrottleRepository(self)
+        self.rate_limits = RateLimitCounterRepository(self)
         self.outbox = OutboxRepository(self, notify_mail)
 
     def _current(self) -> AsyncSession:
@@ -106,13 +110,16 @@ class SqlUnitOfWork:
                 session.add(entity)
                 await session.flush()
 
+    def dialect_name(self) -> str:
+        return self._current().get_bind().dialect.name
+
     async def insert_or_ignore(self, model: type[Base], **values: Any) -> None:
         """INSERT that does nothing when the primary key exists (an atomic upsert
         on both backends, where check-then-insert would race)."""
         async with self._lock:
             session = await self._open()
             statement: Executable
-            if (await session.connection()).dialect.name == "postgresql":
+            if self.dialect_name() == "postgresql":
                 statement = postgresql.insert(model).values(**values)
                 statement = statement.on_conflict_do_nothing()
             else:
@@ -131,6 +138,7 @@ class SqlUnitOfWork:
             nested = await session.begin_nested()
         marker = len(self._after_commit)
         self._keep.append(False)
+        self._replays.append([])
         try:
             yield
             async with self._lock:
@@ -142,21 +150,33 @@ class SqlUnitOfWork:
                 if keep and nested.is_active:
                     await session.flush()
                     await nested.commit()
-                # A failed flush leaves the savepoint deactivated (is_active False)
-                # but still open: it needs this rollback too, or commit fails.
-                elif session.sync_session.get_nested_transaction() is (
-                    nested.sync_transaction
-                ):
-                    await nested.rollback()
+                else:
+                    # A failed flush leaves the savepoint deactivated (is_active
+                    # False) but still open: it needs this rollback too.
+                    if session.sync_session.get_nested_transaction() is (
+                        nested.sync_transaction
+                    ):
+                        await nested.rollback()
+                    for statement in self._replays[-1]:
+                        await session.execute(statement)
             if not keep:
                 del self._after_commit[marker:]
             raise
         finally:
             self._keep.pop()
+            survivors = self._replays.pop()
+            if self._replays:
+                self._replays[-1].extend(survivors)
 
     def keep_on_error(self) -> None:
         if self._keep:
             self._keep[-1] = True
+
+    def replay_on_rollback(self, statement: Executable) -> None:
+        """Run `statement` again in the enclosing transaction if the savepoint it
+        ran in rolls back: a rate-limit hit counts even when its field fails."""
+        if self._replays:
+            self._replays[-1].append(statement)
 
     def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
         self._after_commit.append(callback)

@@ -75,7 +75,10 @@ async def test_a_registered_email_in_any_case_is_conflict(gql: GraphQLClient) ->
     [
         ("short", "must be at least 8 characters"),
         ("x" * 129, "must be at most 128 characters"),
+        ("x" * 1025, "must be at most 128 characters"),
         (" " * 12, "must not be only whitespace"),
+        ("password1", "is one of the most common passwords"),
+        ("QwertyUIOP", "is one of the most common passwords"),
     ],
 )
 async def test_a_weak_password_is_bad_user_input(
@@ -98,6 +101,8 @@ async def test_a_weak_password_is_bad_user_input(
         ("not-an-email", "Ada", "email"),
         ("ada@example", "Ada", "email"),
         ("ada@example.com", "   ", "name"),
+        ("a" * 2048 + "@example.com", "Ada", "email"),
+        ("ada@example.com", "A" * 2048, "name"),
     ],
 )
 async def test_an_invalid_email_or_name_is_bad_user_input(

@@ -211,13 +211,33 @@ async def test_wrong_current_passwords_count_towards_the_lock(
     assert error_of(result)["extensions"]["code"] == "ACCOUNT_LOCKED"
 
 
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("short", "must be at least 8 characters"),
+        ("iloveyou", "is one of the most common passwords"),
+    ],
+)
 async def test_a_weak_new_password_is_bad_user_input(
+    gql: GraphQLClient, token_for: Any, password: str, reason: str
+) -> None:
+    ada = await UserFactory.create_async()
+    token = await token_for(ada)
+
+    result = await change_password(gql, token, PASSWORD, password)
+
+    assert error_of(result)["extensions"]["fields"] == {"newPassword": reason}
+    assert "errors" not in await gql.as_user(token)(ME)
+
+
+async def test_an_over_long_current_password_is_incorrect(
     gql: GraphQLClient, token_for: Any
 ) -> None:
     ada = await UserFactory.create_async()
+    token = await token_for(ada)
 
-    result = await change_password(gql, await token_for(ada), PASSWORD, "short")
+    result = await change_password(gql, token, "x" * 2048, "a new passphrase")
 
     assert error_of(result)["extensions"]["fields"] == {
-        "newPassword": "must be at least 8 characters"
+        "currentPassword": "is incorrect"
     }

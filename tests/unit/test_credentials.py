@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from domain import common_passwords
 from domain.credentials import (
     AccountPolicy,
     check_email,
@@ -49,6 +51,9 @@ def test_names_are_trimmed_and_bounded() -> None:
         ("1234567", "must be at least 8 characters"),
         ("x" * 129, "must be at most 128 characters"),
         ("\t \n      ", "must not be only whitespace"),
+        ("password1", "is one of the most common passwords"),
+        ("QWERTYUIOP", "is one of the most common passwords"),
+        ("Baseball", "is one of the most common passwords"),
     ],
 )
 def test_password_rules(password: str, reason: str) -> None:
@@ -59,9 +64,23 @@ def test_password_rules(password: str, reason: str) -> None:
     assert reason in raised.value.message
 
 
-@pytest.mark.parametrize("password", ["12345678", "x" * 128, " spaced  out "])
+@pytest.mark.parametrize("password", ["zq8#vb2m", "x" * 128, " spaced  out "])
 def test_accepts_passwords_within_the_rules(password: str) -> None:
     assert check_password(password) == password
+
+
+def test_the_common_password_list_holds_three_thousand_passwords() -> None:
+    passwords = {
+        line
+        for line in Path(common_passwords.__file__)
+        .with_name(common_passwords.LIST_FILE)
+        .read_text()
+        .splitlines()
+        if line and not line.startswith("#")
+    }
+
+    assert len(passwords) == 3000
+    assert all(common_passwords.is_common(p.upper()) for p in passwords)
 
 
 def test_links_point_at_the_public_url() -> None:
