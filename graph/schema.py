@@ -19,6 +19,7 @@ from graph.projects import ProjectsMutation, ProjectsQuery, project_node
 from graph.relay import Node, parse_global_id
 from graph.scalars import DATETIME
 from graph.tasks import TasksMutation, TasksQuery, task_node
+from graph.text_input import RefuseNulText
 from graph.transactions import OperationTransaction
 
 NodeResolver = Callable[[Context, int], Awaitable[Node | None]]
@@ -66,6 +67,7 @@ def build_schema(
         extensions=[
             ErrorShaping,
             OperationTransaction,
+            RefuseNulText,
             *document_defences(policy or SchemaPolicy()),
         ],
     )

@@ -21,7 +21,7 @@ ORDERING = keyset.Ordering(
 
 @given(
     due=st.none() | st.datetimes(timezones=st.just(UTC)),
-    ident=st.integers(min_value=1, max_value=2**62),
+    ident=st.integers(min_value=1, max_value=2**31 - 1),
 )
 def test_cursor_round_trips_its_sort_key(due: datetime | None, ident: int) -> None:
     row = SimpleNamespace(due_date=due, id=ident)
