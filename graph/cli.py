@@ -101,6 +101,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         workers=args.workers,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
+        # On SIGTERM, requests in flight may finish, but a client that trickles its
+        # body must not hold a deploy forever.
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
     return 0
 
