@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +139,14 @@ def ids() -> st.SearchStrategy[Any]:
 
 
 def datetimes() -> st.SearchStrategy[Any]:
-    moments = st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat())
+    # Any offset a real zone has, so that moments near year 1 and 9999 leave the
+    # calendar when converted to UTC.
+    offsets = st.integers(-14 * 60, 14 * 60).map(
+        lambda minutes: timezone(timedelta(minutes=minutes))
+    )
+    moments = st.datetimes(timezones=st.just(UTC) | offsets).map(
+        lambda d: d.isoformat()
+    )
     return st.one_of(moments, st.text(max_size=30)).map(nodes.String)
 
 

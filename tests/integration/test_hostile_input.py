@@ -134,3 +134,21 @@ async def test_a_deeply_nested_cursor_is_bad_user_input(viewer: GraphQLClient) -
     result = await viewer(TITLES, {"after": cursor})
 
     assert error_code(result) == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-14:00"]
+)
+async def test_a_datetime_that_leaves_the_calendar_in_utc_is_bad_user_input(
+    viewer: GraphQLClient, moment: str
+) -> None:
+    result = await viewer(
+        "query ($d: DateTime) { tasks(filter: {dueBefore: $d}) { totalCount } }",
+        {"d": moment},
+    )
+    literal = await viewer(
+        f'{{ tasks(filter: {{dueAfter: "{moment}"}}) {{ totalCount }} }}'
+    )
+
+    assert error_code(result) == "BAD_USER_INPUT"
+    assert error_code(literal) == "BAD_USER_INPUT"
