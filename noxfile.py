@@ -16,6 +16,7 @@ nox.options.sessions = [
     "tests-3.13",
     "tests_postgres",
     "browser",
+    "fuzz",
 ]
 
 PACKAGES = ["graph", "domain", "persistence"]
@@ -116,3 +117,20 @@ def bench_pages(session: nox.Session) -> None:
     Not in the default sessions; arguments go to bench/deep_page.py."""
     install(session)
     session.run("python", "-m", "bench.deep_page", *session.posargs)
+
+
+@nox.session(python="3.11")
+def fuzz(session: nox.Session) -> None:
+    """Generated GraphQL documents against a running `trackql serve` on a temporary
+    SQLite file; fails on any HTTP 5xx or INTERNAL_SERVER_ERROR. The default budget
+    is CI's small one; `nox -s fuzz -- --max-examples 5000` is a long run."""
+    install(session)
+    session.run(
+        "pytest",
+        "-m",
+        "fuzz",
+        "-p",
+        "no:cacheprovider",
+        "tests/fuzz",
+        *(session.posargs or ["-q"]),
+    )

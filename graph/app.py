@@ -20,6 +20,7 @@ from graph.profile import SchemaPolicy
 from graph.runtime import Runtime
 from graph.schema import build_schema
 from graph.settings import Settings
+from graph.shutdown import close_first_on_sigterm
 from graph.sockets import GOING_AWAY
 from graph.view import SUBSCRIPTION_PROTOCOLS, GraphQLView
 from persistence.engine import is_sqlite, normalize_url
@@ -51,9 +52,14 @@ def create_app(
         runtime.mail.start()
         runtime.housekeeping.start()
         await runtime.events.start()
-        yield
+
+        async def say_goodbye() -> None:
+            await runtime.sockets.close_all(GOING_AWAY, "server shutting down")
+
+        with close_first_on_sigterm(say_goodbye):
+            yield
         await runtime.housekeeping.stop()
-        await runtime.sockets.close_all(GOING_AWAY, "server shutting down")
+        await say_goodbye()
         await runtime.close()
 
     app = Starlette(

@@ -104,6 +104,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         # TRACKQL_TRUSTED_PROXIES (graph/app.py); uvicorn's default would trust
         # 127.0.0.1 (or FORWARDED_ALLOW_IPS) without our setting saying so.
         proxy_headers=False,
+        # On SIGTERM, requests in flight may finish, but a client that trickles its
+        # body must not hold a deploy forever.
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
     return 0
 

@@ -15,6 +15,9 @@ from persistence.keyset import Page, PageRequest
 NodeT = TypeVar("NodeT")
 RowT = TypeVar("RowT")
 T = TypeVar("T")
+# Ids are INTEGER columns (32-bit on PostgreSQL): a larger number can name no row,
+# and the driver refuses to send it.
+MAX_ID = 2**31 - 1
 
 
 def to_global_id(type_name: str, ident: int) -> strawberry.ID:
@@ -28,7 +31,8 @@ def parse_global_id(value: str) -> tuple[str, int] | None:
         type_name, _, ident = (
             base64.b64decode(value, validate=True).decode().partition(":")
         )
-        return (type_name, int(ident)) if type_name and ident.isdigit() else None
+        number = _number(ident)
+        return (type_name, number) if type_name and number is not None else None
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
 
@@ -36,8 +40,9 @@ def parse_global_id(value: str) -> tuple[str, int] | None:
 def decode_id(value: str, type_name: str, *, argument: str = "id") -> int:
     """The database id behind a global ID of `type_name`; bare digits are accepted
     too, so hand-written queries in GraphiQL work."""
-    if value.isdigit():
-        return int(value)
+    number = _number(value)
+    if number is not None:
+        return number
     parsed = parse_global_id(value)
     if parsed is None:
         raise BadUserInput.field(argument, f"not a valid {type_name} id")
@@ -45,6 +50,14 @@ def decode_id(value: str, type_name: str, *, argument: str = "id") -> int:
     if found_type != type_name:
         raise NotFound.of(type_name, value)
     return ident
+
+
+def _number(digits: str) -> int | None:
+    # isdigit() alone accepts "²" and other digits that int() refuses.
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    number = int(digits)
+    return number if number <= MAX_ID else None
 
 
 @strawberry.interface

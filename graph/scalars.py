@@ -23,7 +23,11 @@ def parse_datetime(value: object) -> datetime:
         raise BadUserInput(f"invalid DateTime {value!r}") from None
     if parsed.tzinfo is None:
         raise BadUserInput(f"DateTime {value!r} needs a UTC offset")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00+01:00 is a valid ISO 8601 moment before year 1 in UTC.
+        raise BadUserInput(f"DateTime {value!r} is out of range in UTC") from None
 
 
 DATETIME: ScalarDefinition = strawberry.scalar(

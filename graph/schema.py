@@ -20,6 +20,7 @@ from graph.relay import Node, parse_global_id
 from graph.scalars import DATETIME
 from graph.task_events import TasksSubscription
 from graph.tasks import TasksMutation, TasksQuery, task_node
+from graph.text_input import RefuseNulText
 from graph.transactions import OperationTransaction
 
 NodeResolver = Callable[[Context, int], Awaitable[Node | None]]
@@ -72,6 +73,7 @@ def build_schema(
         extensions=[
             ErrorShaping,
             OperationTransaction,
+            RefuseNulText,
             *document_defences(policy or SchemaPolicy()),
         ],
     )

@@ -86,6 +86,7 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     rate_limits: RateLimits = field(default_factory=RateLimits)
     trusted_proxies: tuple[str, ...] = ()
+    shutdown_timeout_seconds: int = 30
 
     @property
     def is_production(self) -> bool:
@@ -132,7 +133,28 @@ class Settings:
             ),
             rate_limits=_rate_limits(env),
             trusted_proxies=env.networks("TRACKQL_TRUSTED_PROXIES"),
+            pool=_pool(env),
+            shutdown_timeout_seconds=env.positive(
+                "TRACKQL_SHUTDOWN_TIMEOUT_SECONDS", 30
+            ),
         )
+
+
+def _pool(env: _Reader) -> PoolOptions:
+    default = PoolOptions()
+    return PoolOptions(
+        size=env.positive("TRACKQL_DB_POOL_SIZE", default.size),
+        overflow=env.count("TRACKQL_DB_POOL_OVERFLOW", default.overflow),
+        timeout_seconds=env.seconds(
+            "TRACKQL_DB_POOL_TIMEOUT_SECONDS", default.timeout_seconds
+        ),
+        connect_timeout_seconds=env.seconds(
+            "TRACKQL_DB_CONNECT_TIMEOUT_SECONDS", default.connect_timeout_seconds
+        ),
+        statement_timeout_ms=env.positive(
+            "TRACKQL_DB_STATEMENT_TIMEOUT_MS", default.statement_timeout_ms
+        ),
+    )
 
 
 def _query_limits(env: _Reader) -> QueryLimits:
@@ -172,6 +194,12 @@ class _Reader:
 
     def positive(self, name: str, default: int) -> int:
         return self._parse(name, default, _positive_int, "a positive integer")
+
+    def count(self, name: str, default: int) -> int:
+        return self._parse(name, default, _count, "an integer of 0 or more")
+
+    def seconds(self, name: str, default: float) -> float:
+        return self._parse(name, default, _positive_seconds, "a positive number")
 
     def flag(self, name: str, default: bool) -> bool:
         return self._parse(name, default, _boolean, "one of true, false, 1, 0")
@@ -247,6 +275,20 @@ def _rate(raw: str) -> Rate:
     if int(count) <= 0 or window <= timedelta():
         raise ValueError(raw)
     return Rate(int(count), window)
+
+
+def _count(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError(raw)
+    return value
+
+
+def _positive_seconds(raw: str) -> float:
+    value = float(raw)
+    if not 0 < value < float("inf"):  # also refuses nan
+        raise ValueError(raw)
+    return value
 
 
 def _is_origin(value: str) -> bool:

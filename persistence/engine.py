@@ -22,7 +22,8 @@ class PoolOptions:
     size: int = 10
     overflow: int = 10
     timeout_seconds: float = 5.0
-    connect_timeout_seconds: float = 5.0
+    # Below 5 s, so that a request is answered within 5 s when the database is down.
+    connect_timeout_seconds: float = 3.0
     statement_timeout_ms: int = 15_000
 
 

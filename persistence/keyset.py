@@ -120,7 +120,13 @@ def decode_cursor(
         ]
     except BadUserInput:
         raise
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        binascii.Error,
+        UnicodeDecodeError,
+        RecursionError,  # json.loads of deeply nested brackets
+    ) as exc:
         raise BadUserInput.field(argument, "invalid cursor") from exc
 
 
@@ -243,6 +249,11 @@ def _load(kind: KeyKind, value: Any) -> Any:
         return parsed
     if kind == "int" and not (isinstance(value, int) and not isinstance(value, bool)):
         raise TypeError("int cursor value expected")
+    if kind == "int" and not -(2**31) <= value < 2**31:
+        # Cursors are not secret: a hand-made one may hold more than INTEGER holds.
+        raise ValueError("int cursor value out of range")
     if kind == "str" and not isinstance(value, str):
         raise TypeError("str cursor value expected")
+    if kind == "str" and "\x00" in value:
+        raise ValueError("NUL in cursor text")  # PostgreSQL text cannot hold it
     return value

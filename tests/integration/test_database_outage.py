@@ -17,11 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from domain.models import utcnow
 from graph.app import create_app
 from graph.runtime import Runtime
 from graph.settings import Settings
-from persistence.engine import PoolOptions
+from persistence.migrate import upgrade
 from tests.conftest import POSTGRES_URL, SECRET
 
 pytestmark = pytest.mark.skipif(
@@ -90,35 +89,45 @@ def cluster() -> Iterator[Cluster]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-async def test_health_follows_the_database_down_and_back_up(cluster: Cluster) -> None:
-    pool = PoolOptions(timeout_seconds=2, connect_timeout_seconds=2)
-    settings = Settings(
-        secret_key=SECRET, database_url=cluster.url, env="test", pool=pool
-    )
+REGISTER = """mutation { register(input: {email: "ann@example.com",
+  password: "long enough password", name: "Ann"}) { accessToken } }"""
+CREATE_PROJECT = 'mutation { createProject(input: {name: "Back"}) { name } }'
+
+
+async def test_an_outage_is_503_and_service_unavailable_then_recovers_by_itself(
+    cluster: Cluster,
+) -> None:
+    settings = Settings(secret_key=SECRET, database_url=cluster.url, env="test")
     runtime = Runtime.build(settings)
-    app = create_app(settings, runtime)
-    token = runtime.signer.issue(1, "session", utcnow())
-    transport = httpx.ASGITransport(app=app)
+    await upgrade(runtime.engine)
+    transport = httpx.ASGITransport(app=create_app(settings, runtime))
 
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        before = await client.get("/health")
+        registered = await client.post("/graphql", json={"query": REGISTER})
+        token = registered.json()["data"]["register"]["accessToken"]
+        auth = {"authorization": f"Bearer {token}"}
         cluster.stop()
-        during = await client.get("/health")
         started = time.monotonic()
-        graphql = await client.post(
-            "/graphql",
-            json={"query": "{ me { id } }"},
-            headers={"authorization": f"Bearer {token}"},
+        during = await client.post(
+            "/graphql", json={"query": CREATE_PROJECT}, headers=auth
         )
         answered_in = time.monotonic() - started
+        ready = await client.get("/health/ready")
+        health = await client.get("/health")
+        live = await client.get("/health/live")
         cluster.start()
-        after = await client.get("/health")
+        after = await client.post(
+            "/graphql", json={"query": CREATE_PROJECT}, headers=auth
+        )
+        ready_after = await client.get("/health/ready")
     await runtime.close()
 
-    assert before.status_code == 200
-    assert during.status_code == 503
-    assert during.json()["status"] == "unavailable"
-    assert graphql.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    error = during.json()["errors"][0]
+    assert error["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
     assert answered_in < 5
-    assert after.status_code == 200
-    assert after.json() == {"status": "ok", "database": "ok"}
+    assert str(cluster.port) not in during.text
+    assert "Traceback" not in during.text
+    assert (ready.status_code, health.status_code, live.status_code) == (503, 503, 200)
+    assert ready.json()["status"] == "unavailable"
+    assert after.json() == {"data": {"createProject": {"name": "Back"}}}
+    assert ready_after.json() == {"status": "ok", "database": "ok"}

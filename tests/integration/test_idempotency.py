@@ -6,8 +6,14 @@ from typing import Any
 from sqlalchemy import update
 
 from domain.models import IdempotencyKey, utcnow
-from tests.conftest import GraphQLClient
-from tests.factories import TaskFactory, UserFactory, project_with_members
+from graph.runtime import Runtime
+from tests.conftest import GraphQLClient, MovableClock
+from tests.factories import (
+    AuthSessionFactory,
+    TaskFactory,
+    UserFactory,
+    project_with_members,
+)
 from tests.integration.graphql import error_code, gid
 
 CREATE_PROJECT = """
@@ -103,3 +109,26 @@ async def test_a_retried_bulk_update_returns_the_first_result_and_changes_nothin
     assert retry["data"] == first["data"]
     assert first["data"]["bulkUpdateTasks"]["updatedCount"] == 3
     assert error_code(other) == "CONFLICT"
+
+
+async def test_a_key_is_kept_for_24_hours_and_forgotten_after(
+    gql: GraphQLClient, runtime: Runtime, clock: MovableClock, session: Any
+) -> None:
+    user = await UserFactory.create_async()
+    signed_in = await AuthSessionFactory.create_async(user_id=user.id)
+
+    def viewer() -> GraphQLClient:
+        # A fresh access token at each moment: the retries outlive the first one.
+        return gql.as_user(runtime.signer.issue(user.id, signed_in.id, clock()))
+
+    variables = {"name": "Apollo", "key": "daily"}
+    first = await viewer()(CREATE_PROJECT, variables)
+    clock.advance(timedelta(hours=23, minutes=59))
+    within = await viewer()(CREATE_PROJECT, variables)
+    clock.advance(timedelta(minutes=2))
+    after = await viewer()(CREATE_PROJECT, variables)
+    counts = await viewer()(COUNT)
+
+    assert within == first
+    assert after["data"]["createProject"]["id"] != first["data"]["createProject"]["id"]
+    assert counts["data"]["projects"]["totalCount"] == 2
