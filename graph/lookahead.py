@@ -42,6 +42,11 @@ def _children(fields: Iterable[SelectedField], name: str) -> list[SelectedField]
     ]
 
 
+def selects(info: strawberry.Info[Any, Any], name: str) -> bool:
+    """Whether the field being resolved selects `name` directly."""
+    return bool(_children(_fields(info.selected_fields), name))
+
+
 def node_selects(info: strawberry.Info[Any, Any], name: str) -> bool:
     """Whether the connection being resolved selects `name` on its nodes, through
     `nodes` or `edges { node }`."""

@@ -22,7 +22,7 @@ from graph.inputs import (
     task_filter,
     task_order,
 )
-from graph.lookahead import load_now, node_selects
+from graph.lookahead import load_now, node_selects, selects
 from graph.projects import DeletePayload, ProjectType, viewer_role
 from graph.relay import Connection, Node, decode_id, given, page_request, to_global_id
 from graph.transactions import mutation
@@ -177,10 +177,21 @@ class TasksQuery:
             task_filter(filter), task_order(order_by), context.now, actor
         )
         request = page_request(first, after, last, before)
-        page = await task_lists.tasks_page(context.uow, listing, request)
-        return await _connection(
-            info, page, lambda: task_lists.count_tasks(context.uow, listing)
-        )
+        total: int | None = None
+        if selects(info, "totalCount"):
+            # One statement for page and count: Q3 of the benchmark.
+            page, total = await task_lists.counted_tasks_page(
+                context.uow, listing, request
+            )
+        else:
+            page = await task_lists.tasks_page(context.uow, listing, request)
+
+        async def count() -> int:
+            if total is not None:
+                return total
+            return await task_lists.count_tasks(context.uow, listing)
+
+        return await _connection(info, page, count)
 
 
 @strawberry.input
