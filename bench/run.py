@@ -25,9 +25,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
-from bench import load, operations, probe, report, server
+from bench import load, operations, probe, report, server, subscribers
 from bench.operations import Operation, Targets
-from domain.models import ProjectMember, User
+from domain.models import ProjectMember, Task, User
 from graph.relay import to_global_id
 from persistence.engine import create_engine
 
@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--backends", type=_names, default=["postgresql", "sqlite"])
     parser.add_argument("--operations", default="Q1,Q2,Q3,M1,M2,S1")
     parser.add_argument("--scale", type=float, default=1.0, help="seed-bench --scale")
+    parser.add_argument("--subscribers", type=int, default=100, help="S1 sockets")
+    parser.add_argument("--updates", type=int, default=20, help="S1 task updates")
     parser.add_argument(
         "--admin-url",
         default=os.environ.get("TRACKQL_BENCH_DATABASE_URL", DEFAULT_ADMIN_URL),
@@ -142,6 +144,8 @@ async def find_targets(url: str, bench_user: server.BenchUser) -> Targets:
                 .limit(1)
             )
             project_id = (await conn.execute(project)).scalar_one()
+            task = select(func.min(Task.id)).where(Task.project_id == project_id)
+            task_id = (await conn.execute(task)).scalar_one()
     finally:
         await engine.dispose()
     return Targets(
@@ -149,6 +153,7 @@ async def find_targets(url: str, bench_user: server.BenchUser) -> Targets:
         password=bench_user.password,
         user_id=to_global_id("User", user_id),
         project_id=to_global_id("Project", project_id),
+        task_id=to_global_id("Task", task_id),
     )
 
 
@@ -170,7 +175,7 @@ def probe_requests(
     return [
         probe.Request(op.key, op.body(targets), token if op.needs_token else None)
         for op in ops
-        if not op.unavailable
+        if not op.unavailable and op.build is not None
     ]
 
 
@@ -184,12 +189,56 @@ def measure_operation(
 ) -> list[report.Row]:
     if op.unavailable:
         return [report.Row(op.key, op.title, note=op.unavailable)]
+    if op.key == "S1":
+        return [fan_out_row(running, op, targets, token, args)]
     found = probes[op.key]
     rows = []
     for connections in args.concurrency:
         print(f"bench: {op.key} at {connections}", file=sys.stderr)
         rows.append(drive_row(running, op, targets, token, found, connections, args))
     return rows
+
+
+def fan_out_row(
+    running: server.Server,
+    op: Operation,
+    targets: Targets,
+    token: str | None,
+    args: argparse.Namespace,
+) -> report.Row:
+    if token is None:
+        return report.Row(op.key, op.title, note="no token: login failed")
+    count = args.subscribers
+    print(f"bench: S1 with {count} subscribers", file=sys.stderr)
+    try:
+        found = asyncio.run(
+            subscribers.fan_out(
+                running.url,
+                token,
+                targets.project_id,
+                targets.task_id,
+                subscribers=count,
+                updates=args.updates,
+            )
+        )
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        return report.Row(op.key, op.title, count, note=f"failed: {exc}")
+    rss, _ = server.worker_rss_mib(running)
+    if found.error:
+        note = f"not available: {found.error}"
+        return report.Row(op.key, op.title, count, rss_mib=rss, note=note)
+    return report.Row(
+        op.key,
+        op.title,
+        count,
+        p50_ms=found.p50_ms,
+        p99_ms=found.p99_ms,
+        errors=found.missing,
+        requests=count * found.updates,
+        rss_mib=rss,
+        note=f"{found.updates} updates; latency from each updateTask response to "
+        "each delivery; conc. = subscribers",
+    )
 
 
 def drive_row(
