@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from persistence.engine import create_engine
 
 RESULTS = Path(__file__).with_name("results")
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+SETTLE_SECONDS = 10.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -115,7 +117,10 @@ def measure(
                 for op in ops
                 for row in measure_operation(running, op, targets, token, probes, args)
             ]
-            _, processes = server.worker_rss_mib(running)
+            # Queued logins (argon2, 64 MiB each) outlive wrk's run: let them drain
+            # before reading what the workers keep.
+            time.sleep(SETTLE_SECONDS)
+            settled, processes = server.worker_rss_mib(running)
     notes = [
         f"`trackql serve --workers {workers}`: TRACKQL_ENV=production, "
         "TRACKQL_RATE_LIMITS=off, log level WARNING, fresh seeded database",
@@ -123,7 +128,9 @@ def measure(
         if token
         else f"login failed ({login_error}): operations that need a token ran "
         "without one",
-        f"RSS: summed over the {processes} worker process(es) after each row's run",
+        f"RSS: summed over the {processes} worker process(es) after each row's run; "
+        f"{settled / max(processes, 1):.0f} MiB per worker after the whole run, "
+        f"{SETTLE_SECONDS:g} s idle",
     ]
     return report.Section(backend, workers, processes, rows, notes)
 
