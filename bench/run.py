@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select
+from websockets.exceptions import WebSocketException
 
 from bench import load, operations, probe, report, server, subscribers
 from bench.operations import Operation, Targets
@@ -228,8 +229,8 @@ def fan_out_row(
                 updates=args.updates,
             )
         )
-    except (OSError, RuntimeError, TimeoutError) as exc:
-        return report.Row(op.key, op.title, count, note=f"failed: {exc}")
+    except (OSError, RuntimeError, TimeoutError, WebSocketException) as exc:
+        return report.Row(op.key, op.title, count, note=f"failed: {exc!r}")
     rss, _ = server.worker_rss_mib(running)
     if found.error:
         note = f"not available: {found.error}"

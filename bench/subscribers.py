@@ -29,6 +29,7 @@ UPDATE = """mutation S1Update($id: ID!, $input: UpdateTaskInput!) {
   updateTask(id: $id, input: $input) { id }
 }"""
 WAIT_SECONDS = 10.0
+OPEN_AT_ONCE = 10
 TITLE = "S1 update {}"
 
 
@@ -137,9 +138,13 @@ async def fan_out(
     updates: int = 20,
 ) -> Fanout:
     ws_url = base_url.replace("http://", "ws://", 1) + "/graphql"
-    opened = await asyncio.gather(
-        *(open_subscriber(ws_url, token, project_id) for _ in range(subscribers))
-    )
+    opened: list[Subscriber] = []
+    # In small groups: a hundred simultaneous handshakes measure the accept queue.
+    for start in range(0, subscribers, OPEN_AT_ONCE):
+        group = min(OPEN_AT_ONCE, subscribers - start)
+        opened += await asyncio.gather(
+            *(open_subscriber(ws_url, token, project_id) for _ in range(group))
+        )
     listeners = [asyncio.create_task(s.listen()) for s in opened]
     headers = {"authorization": f"Bearer {token}"}
     try:
