@@ -18,21 +18,24 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select
+from websockets.exceptions import WebSocketException
 
-from bench import load, operations, probe, report, server
+from bench import load, operations, probe, report, server, subscribers
 from bench.operations import Operation, Targets
-from domain.models import ProjectMember, User
+from domain.models import ProjectMember, Task, User
 from graph.relay import to_global_id
 from persistence.engine import create_engine
 
 RESULTS = Path(__file__).with_name("results")
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+SETTLE_SECONDS = 10.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--backends", type=_names, default=["postgresql", "sqlite"])
     parser.add_argument("--operations", default="Q1,Q2,Q3,M1,M2,S1")
     parser.add_argument("--scale", type=float, default=1.0, help="seed-bench --scale")
+    parser.add_argument("--subscribers", type=int, default=100, help="S1 sockets")
+    parser.add_argument("--updates", type=int, default=20, help="S1 task updates")
     parser.add_argument(
         "--admin-url",
         default=os.environ.get("TRACKQL_BENCH_DATABASE_URL", DEFAULT_ADMIN_URL),
@@ -113,7 +118,10 @@ def measure(
                 for op in ops
                 for row in measure_operation(running, op, targets, token, probes, args)
             ]
-            _, processes = server.worker_rss_mib(running)
+            # Queued logins (argon2, 64 MiB each) outlive wrk's run: let them drain
+            # before reading what the workers keep.
+            time.sleep(SETTLE_SECONDS)
+            settled, processes = server.worker_rss_mib(running)
     notes = [
         f"`trackql serve --workers {workers}`: TRACKQL_ENV=production, "
         "TRACKQL_RATE_LIMITS=off, log level WARNING, fresh seeded database",
@@ -121,7 +129,9 @@ def measure(
         if token
         else f"login failed ({login_error}): operations that need a token ran "
         "without one",
-        f"RSS: summed over the {processes} worker process(es) after each row's run",
+        f"RSS: summed over the {processes} worker process(es) after each row's run; "
+        f"{settled / max(processes, 1):.0f} MiB per worker after the whole run, "
+        f"{SETTLE_SECONDS:g} s idle",
     ]
     return report.Section(backend, workers, processes, rows, notes)
 
@@ -142,6 +152,8 @@ async def find_targets(url: str, bench_user: server.BenchUser) -> Targets:
                 .limit(1)
             )
             project_id = (await conn.execute(project)).scalar_one()
+            task = select(func.min(Task.id)).where(Task.project_id == project_id)
+            task_id = (await conn.execute(task)).scalar_one()
     finally:
         await engine.dispose()
     return Targets(
@@ -149,6 +161,7 @@ async def find_targets(url: str, bench_user: server.BenchUser) -> Targets:
         password=bench_user.password,
         user_id=to_global_id("User", user_id),
         project_id=to_global_id("Project", project_id),
+        task_id=to_global_id("Task", task_id),
     )
 
 
@@ -170,7 +183,7 @@ def probe_requests(
     return [
         probe.Request(op.key, op.body(targets), token if op.needs_token else None)
         for op in ops
-        if not op.unavailable
+        if not op.unavailable and op.build is not None
     ]
 
 
@@ -184,12 +197,56 @@ def measure_operation(
 ) -> list[report.Row]:
     if op.unavailable:
         return [report.Row(op.key, op.title, note=op.unavailable)]
+    if op.key == "S1":
+        return [fan_out_row(running, op, targets, token, args)]
     found = probes[op.key]
     rows = []
     for connections in args.concurrency:
         print(f"bench: {op.key} at {connections}", file=sys.stderr)
         rows.append(drive_row(running, op, targets, token, found, connections, args))
     return rows
+
+
+def fan_out_row(
+    running: server.Server,
+    op: Operation,
+    targets: Targets,
+    token: str | None,
+    args: argparse.Namespace,
+) -> report.Row:
+    if token is None:
+        return report.Row(op.key, op.title, note="no token: login failed")
+    count = args.subscribers
+    print(f"bench: S1 with {count} subscribers", file=sys.stderr)
+    try:
+        found = asyncio.run(
+            subscribers.fan_out(
+                running.url,
+                token,
+                targets.project_id,
+                targets.task_id,
+                subscribers=count,
+                updates=args.updates,
+            )
+        )
+    except (OSError, RuntimeError, TimeoutError, WebSocketException) as exc:
+        return report.Row(op.key, op.title, count, note=f"failed: {exc!r}")
+    rss, _ = server.worker_rss_mib(running)
+    if found.error:
+        note = f"not available: {found.error}"
+        return report.Row(op.key, op.title, count, rss_mib=rss, note=note)
+    return report.Row(
+        op.key,
+        op.title,
+        count,
+        p50_ms=found.p50_ms,
+        p99_ms=found.p99_ms,
+        errors=found.missing,
+        requests=count * found.updates,
+        rss_mib=rss,
+        note=f"{found.updates} updates; latency from each updateTask response to "
+        "each delivery; conc. = subscribers",
+    )
 
 
 def drive_row(

@@ -98,6 +98,8 @@ def server_env(database_url: str) -> dict[str, str]:
         TRACKQL_LOG_LEVEL="WARNING",
         # One login must outlast every run of a long benchmark.
         TRACKQL_ACCESS_TOKEN_MINUTES="240",
+        # S1 opens its 100 sockets as the bench user; the default caps a user at 20.
+        TRACKQL_MAX_SUBSCRIPTIONS_PER_USER="200",
     )
     return env
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import secrets
 import uuid
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 import jwt
@@ -102,27 +105,36 @@ class TokenSigner:
 
     def verify(self, token: str, now: datetime) -> AccessClaims:
         try:
-            # Times are checked below against `now`, the runtime's clock, rather
-            # than PyJWT's wall clock, so that one clock governs every expiry.
-            claims = jwt.decode(
-                token,
-                self.secret_key,
-                algorithms=[ALGORITHM],
-                audience=AUDIENCE,
-                issuer=ISSUER,
-                options={
-                    "require": list(REQUIRED_CLAIMS),
-                    "verify_exp": False,
-                    "verify_iat": False,
-                    "verify_nbf": False,
-                },
-            )
-            return _access_claims(claims, now)
+            return _access_claims(_signed_claims(token, self.secret_key), now)
         except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
             raise Unauthenticated("invalid access token") from exc
 
 
-def _access_claims(claims: dict[str, Any], now: datetime) -> AccessClaims:
+# A client sends the same token with every request until it expires: the signature,
+# audience and issuer of a token string cannot change, so their check is kept (the
+# key is part of the cache key). Only successes are cached, so invalid tokens cannot
+# fill it; times are checked on every call, and revocation in the database.
+@functools.lru_cache(maxsize=4096)
+def _signed_claims(token: str, secret_key: str) -> Mapping[str, Any]:
+    # Times are checked in _access_claims against `now`, the runtime's clock,
+    # rather than PyJWT's wall clock, so that one clock governs every expiry.
+    claims = jwt.decode(
+        token,
+        secret_key,
+        algorithms=[ALGORITHM],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+        options={
+            "require": list(REQUIRED_CLAIMS),
+            "verify_exp": False,
+            "verify_iat": False,
+            "verify_nbf": False,
+        },
+    )
+    return MappingProxyType(claims)
+
+
+def _access_claims(claims: Mapping[str, Any], now: datetime) -> AccessClaims:
     if claims["typ"] != ACCESS_TYPE:
         raise Unauthenticated("not an access token")
     expires, issued = claims["exp"], claims["iat"]

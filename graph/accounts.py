@@ -67,7 +67,7 @@ class UserType(Node):
         from graph.projects import member_projects
 
         request = page_request(first, after, last, before)
-        return await member_projects(info.context, self.db_id, request, filter)
+        return await member_projects(info, self.db_id, request, filter)
 
     @strawberry.field(description="Tasks assigned to the user that you may see.")
     async def assigned_tasks(
@@ -83,7 +83,7 @@ class UserType(Node):
         from graph.tasks import assigned_tasks
 
         request = page_request(first, after, last, before)
-        return await assigned_tasks(info.context, self.db_id, request, filter, order_by)
+        return await assigned_tasks(info, self.db_id, request, filter, order_by)
 
 
 @strawberry.input

@@ -21,6 +21,7 @@ from graph.inputs import (
     change,
     project_filter,
 )
+from graph.lookahead import load_now, node_selects
 from graph.relay import Connection, Node, decode_id, given, page_request, to_global_id
 from graph.transactions import mutation
 from persistence import projects as queries
@@ -60,11 +61,12 @@ class ProjectType(Node):
             updated_at=project.updated_at,
         )
 
-    @strawberry.field
-    async def owner(self, info: strawberry.Info[Context, None]) -> UserType:
-        user = await info.context.loaders.user.load(self.owner_id)
-        assert user is not None  # users.id is ON DELETE RESTRICT for owners
-        return UserType.from_model(user)
+    # Not async, like Task.assignee: a page of projects loads its owners up front.
+    @strawberry.field(graphql_type=UserType)
+    def owner(
+        self, info: strawberry.Info[Context, None]
+    ) -> UserType | Awaitable[UserType]:
+        return load_now(info.context.loaders.user, self.owner_id, _owner_type)
 
     @strawberry.field
     async def members(
@@ -102,10 +104,15 @@ class ProjectType(Node):
         from graph.tasks import project_tasks  # graph.tasks imports this module
 
         request = page_request(first, after, last, before)
-        return await project_tasks(info.context, self.db_id, request, filter, order_by)
+        return await project_tasks(info, self.db_id, request, filter, order_by)
 
     created_at: datetime
     updated_at: datetime
+
+
+def _owner_type(user: models.User | None) -> UserType:
+    assert user is not None  # users.id is ON DELETE RESTRICT for owners
+    return UserType.from_model(user)
 
 
 async def viewer_role(
@@ -132,26 +139,32 @@ async def project_node(context: Context, ident: int) -> ProjectType | None:
     return None if project is None else ProjectType.from_model(project)
 
 
-def _connection(
-    context: Context, page: Page[models.Project], count: Callable[[], Awaitable[int]]
+async def _connection(
+    info: strawberry.Info[Context, None],
+    page: Page[models.Project],
+    count: Callable[[], Awaitable[int]],
 ) -> Connection[ProjectType]:
+    loaders = info.context.loaders
     for project in page.rows:
-        context.loaders.project.prime(project.id, project)
+        loaders.project.prime(project.id, project)
+    if node_selects(info, "owner"):
+        await loaders.user.load_many(list({p.owner_id for p in page.rows}))
     return Connection[ProjectType].build(page, ProjectType.from_model, count)
 
 
 async def member_projects(
-    context: Context,
+    info: strawberry.Info[Context, None],
     user_id: int,
     request: PageRequest,
     filter: ProjectFilter | None,
 ) -> Connection[ProjectType]:
     """User.projects: the user's memberships that the caller may see."""
+    context = info.context
     actor = await context.require_actor()
     found = project_filter(filter, actor)
     page = await context.loaders.user_projects.load((user_id, (actor, found, request)))
-    return _connection(
-        context,
+    return await _connection(
+        info,
         page,
         lambda: context.loaders.user_project_count.load((user_id, (actor, found))),
     )
@@ -180,8 +193,8 @@ class ProjectsQuery:
         found = project_filter(filter, actor)
         request = page_request(first, after, last, before)
         page = await queries.projects_page(context.uow, actor, found, request)
-        return _connection(
-            context, page, lambda: queries.count_projects(context.uow, actor, found)
+        return await _connection(
+            info, page, lambda: queries.count_projects(context.uow, actor, found)
         )
 
 

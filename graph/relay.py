@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
 from domain.errors import BadUserInput, NotFound
-from persistence.keyset import Page, PageRequest
+from persistence.keyset import Page, PageRequest, encode_cursor
 
 NodeT = TypeVar("NodeT")
 RowT = TypeVar("RowT")
@@ -81,9 +81,33 @@ class Edge(Generic[NodeT]):
 
 @strawberry.type
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
-    nodes: list[NodeT]
-    page_info: PageInfo
+    # Edges and page info are built when selected: their cursors cost an encoding
+    # per row that a `nodes` read never shows.
+    @strawberry.field
+    def edges(self) -> list[Edge[NodeT]]:
+        cursors = self.page.cursors()
+        return [
+            Edge(cursor=c, node=n) for c, n in zip(cursors, self.items, strict=True)
+        ]
+
+    # A resolver, not a plain field, only to keep the schema's field order.
+    @strawberry.field
+    def nodes(self) -> list[NodeT]:
+        return self.items
+
+    @strawberry.field
+    def page_info(self) -> PageInfo:
+        page = self.page
+        first, last = page.rows[:1], page.rows[-1:]
+        return PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=_cursor(page, first),
+            end_cursor=_cursor(page, last),
+        )
+
+    items: strawberry.Private[list[NodeT]]
+    page: strawberry.Private[Page[Any]]
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field
@@ -98,24 +122,11 @@ class Connection(Generic[NodeT]):
         convert: Callable[[RowT], NodeT],
         count: Callable[[], Awaitable[int]],
     ) -> Connection[NodeT]:
-        nodes = [convert(row) for row in page.rows]
-        return cls(
-            edges=[
-                Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)
-            ],
-            nodes=nodes,
-            page_info=_page_info(page.cursors, page.has_next, page.has_previous),
-            count=count,
-        )
+        return cls(items=[convert(row) for row in page.rows], page=page, count=count)
 
 
-def _page_info(cursors: Sequence[str], has_next: bool, has_previous: bool) -> PageInfo:
-    return PageInfo(
-        has_next_page=has_next,
-        has_previous_page=has_previous,
-        start_cursor=cursors[0] if cursors else None,
-        end_cursor=cursors[-1] if cursors else None,
-    )
+def _cursor(page: Page[Any], rows: list[Any]) -> str | None:
+    return encode_cursor(page.ordering, page.signature, rows[0]) if rows else None
 
 
 def given(value: T | None) -> T | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.errors import Conflict
@@ -27,6 +27,19 @@ if TYPE_CHECKING:
     from persistence.uow import SqlUnitOfWork
 
 USER_ORDER = keyset.Ordering((keyset.SortKey("id", User.id, "int"),))
+
+# The two statements of nearly every request, built once: a statement object that
+# is reused keeps its cache key, so SQLAlchemy neither rebuilds nor re-hashes it.
+LIVE_SESSION_USER = (
+    select(User)
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(
+        User.id == bindparam("user_id"),
+        AuthSession.id == bindparam("session_id"),
+        AuthSession.revoked_at.is_(None),
+    )
+)
+USERS_BY_IDS = select(User).where(User.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,16 +78,10 @@ class UserRepository:
 
     async def with_live_session(self, user_id: int, session_id: str) -> User | None:
         """The user, if the session has not been revoked."""
-        query = (
-            select(User)
-            .join(AuthSession, AuthSession.user_id == User.id)
-            .where(
-                User.id == user_id,
-                AuthSession.id == session_id,
-                AuthSession.revoked_at.is_(None),
-            )
+        found = await self._uow.execute(
+            LIVE_SESSION_USER, params={"user_id": user_id, "session_id": session_id}
         )
-        return (await self._uow.execute(query)).scalar_one_or_none()
+        return found.scalar_one_or_none()
 
     async def add(self, user: User) -> None:
         try:
@@ -165,8 +172,8 @@ class LoginThrottleRepository:
 
 
 async def users_by_ids(uow: SqlUnitOfWork, ids: Sequence[int]) -> list[User | None]:
-    rows = (await uow.execute(select(User).where(User.id.in_(set(ids))))).scalars()
-    found = {user.id: user for user in rows}
+    found_rows = await uow.execute(USERS_BY_IDS, params={"ids": sorted(set(ids))})
+    found = {user.id: user for user in found_rows.scalars()}
     return [found.get(i) for i in ids]
 
 

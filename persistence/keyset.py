@@ -87,9 +87,14 @@ class PageRequest:
 @dataclass(slots=True)
 class Page(Generic[T]):
     rows: list[T]
-    cursors: list[str]
     has_next: bool
     has_previous: bool
+    ordering: Ordering
+    signature: str
+
+    def cursors(self) -> list[str]:
+        """Encoded on demand: most reads select `nodes`, never a cursor."""
+        return [encode_cursor(self.ordering, self.signature, row) for row in self.rows]
 
 
 def fingerprint(*parts: object) -> str:
@@ -220,8 +225,7 @@ def page_from_rows(
         has_next, has_previous = request.before is not None, more
     else:
         has_next, has_previous = more, request.after is not None
-    cursors = [encode_cursor(ordering, signature, row) for row in items]
-    return Page(items, cursors, has_next, has_previous)
+    return Page(items, has_next, has_previous, ordering, signature)
 
 
 def _beyond(

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 PROJECT_ORDER = keyset.Ordering((keyset.SortKey("id", Project.id, "int"),))
 MEMBER_ROLE_ORDER = {ProjectRole.OWNER: 0, ProjectRole.MEMBER: 1}
+# Aliased, since the query this filters may join project_members itself; built once,
+# since an alias costs more to build (its adapters, weak maps and events) than the
+# rest of a page's statement, a quarter of Q3's CPU when it was built per request.
+_VIEWER = aliased(ProjectMember, name="viewer")
 
 
 def visible_projects(
@@ -29,10 +33,8 @@ def visible_projects(
     (the owner's included) of `actor` in the project."""
     if actor.is_admin:
         return true()
-    # Aliased: the query this filters may join project_members itself.
-    viewer = aliased(ProjectMember)
     return exists().where(
-        viewer.project_id == project_id, viewer.user_id == actor.user_id
+        _VIEWER.project_id == project_id, _VIEWER.user_id == actor.user_id
     )
 
 

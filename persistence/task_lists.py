@@ -52,6 +52,33 @@ async def tasks_page(
     return keyset.page_from_rows(rows, size, ordering, signature, request)
 
 
+async def counted_tasks_page(
+    uow: SqlUnitOfWork, listing: TaskListing, request: keyset.PageRequest
+) -> tuple[keyset.Page[Task], int | None]:
+    """The page and the count of the whole list (every page, no cursor) in one
+    statement: the count rides on each row as an uncorrelated subquery, which both
+    backends evaluate once. None when the page is empty after a cursor (no row to
+    carry it); the caller counts on its own then."""
+    ordering, signature = listing.order.ordering(), listing.signature("tasks")
+    total = (
+        select(func.count())
+        .select_from(Task)
+        .where(*listing.conditions())
+        .correlate(None)
+        .scalar_subquery()
+    )
+    base = select(Task, total.label("total_count")).where(*listing.conditions())
+    query, size = keyset.apply(base, ordering, signature, request)
+    rows = (await uow.execute(query)).all()
+    page = keyset.page_from_rows(
+        [row[0] for row in rows], size, ordering, signature, request
+    )
+    if rows:
+        return page, int(rows[0][1])
+    from_start = request.after is None and request.before is None
+    return page, 0 if from_start else None
+
+
 async def count_tasks(uow: SqlUnitOfWork, listing: TaskListing) -> int:
     query = select(func.count()).select_from(Task).where(*listing.conditions())
     return int((await uow.execute(query)).scalar_one())

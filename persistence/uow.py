@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Executable, Result
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.models import Base
 from domain.ports import TaskEventPublisher
@@ -23,7 +23,7 @@ from persistence.accounts import (
     SessionRepository,
     UserRepository,
 )
-from persistence.engine import WRITE_INTENT
+from persistence.engine import WRITE_INTENT, read_options
 from persistence.idempotency import IdempotencyStore
 from persistence.outbox import Notify, OutboxRepository
 from persistence.projects import ProjectRepository
@@ -73,8 +73,13 @@ class SqlUnitOfWork:
 
     async def _open(self) -> AsyncSession:
         session = self._current()
-        if self.writes and not session.in_transaction():
-            await session.connection(execution_options={WRITE_INTENT: True})
+        if not session.in_transaction():
+            if self.writes:
+                await session.connection(execution_options={WRITE_INTENT: True})
+            else:
+                bind = session.bind
+                options = read_options(bind) if isinstance(bind, AsyncEngine) else {}
+                await session.connection(execution_options=options)
         return session
 
     async def _serialised(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

@@ -10,6 +10,7 @@ from domain.models import User
 from graph.settings import QueryLimits, Settings
 from tests.conftest import ClientFor, GraphQLClient
 from tests.factories import TaskFactory, UserFactory, project_with_members
+from tests.integration.graphql import gid
 
 NESTED = """
 query ($projects: Int!, $tasks: Int!) {
@@ -101,3 +102,42 @@ async def test_counts_and_viewer_fields_are_batched_too(
 
     assert result["data"]["projects"]["totalCount"] == 10
     assert log.count <= 6, log.statements
+
+
+PENDING_PAGE = """
+query ($p: ID!, $after: String) {
+  tasks(first: 2, after: $after, filter: {projectId: $p, status: PENDING}) {
+    totalCount nodes { title } pageInfo { endCursor }
+  }
+}
+"""
+
+
+async def test_a_task_page_with_its_total_count_takes_two_statements_with_the_session(
+    gql: GraphQLClient, token_for: Any, count_statements: Any
+) -> None:
+    viewer = await UserFactory.create_async()
+    project = await project_with_members(viewer)
+    for n in range(3):
+        await TaskFactory.create_async(project_id=project.id, title=f"t{n}")
+    await TaskFactory.create_async(project_id=project.id, is_completed=True)
+    viewer_gql = gql.as_user(await token_for(viewer))
+    variables = {"p": gid("Project", project.id)}
+
+    with count_statements() as log:
+        first = await viewer_gql(PENDING_PAGE, variables)
+    cursor = first["data"]["tasks"]["pageInfo"]["endCursor"]
+    second = await viewer_gql(PENDING_PAGE, {**variables, "after": cursor})
+    last = second["data"]["tasks"]["pageInfo"]["endCursor"]
+    beyond = await viewer_gql(PENDING_PAGE, {**variables, "after": last})
+
+    assert log.count == 2, log.statements
+    assert [n["title"] for n in first["data"]["tasks"]["nodes"]] == ["t0", "t1"]
+    assert first["data"]["tasks"]["totalCount"] == 3
+    assert [n["title"] for n in second["data"]["tasks"]["nodes"]] == ["t2"]
+    assert second["data"]["tasks"]["totalCount"] == 3
+    assert beyond["data"]["tasks"] == {
+        "totalCount": 3,
+        "nodes": [],
+        "pageInfo": {"endCursor": None},
+    }

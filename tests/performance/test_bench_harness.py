@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import load, operations, report
+from bench import load, operations, report, subscribers
 from bench.run import main
 
 WRK_OUTPUT = """\
@@ -81,3 +81,16 @@ def test_exits_non_zero_with_the_install_command_when_wrk_is_missing(
 
     assert status == 2
     assert "apt-get install -y wrk" in capsys.readouterr().err
+
+
+def test_fan_out_latency_percentiles_come_from_every_delivery() -> None:
+    latencies = [float(n) for n in range(1, 101)]
+
+    fanout = subscribers.Fanout(
+        subscribers=10, updates=10, latencies_ms=latencies, missing=0
+    )
+
+    assert fanout.p50_ms == 50.5
+    assert fanout.p99_ms is not None
+    assert 99 <= fanout.p99_ms <= 100
+    assert subscribers.Fanout(10, 0, [], 0, "not available").p50_ms is None

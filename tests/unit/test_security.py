@@ -35,6 +35,16 @@ def test_verifies_against_the_given_clock() -> None:
         SIGNER.verify(token, now + timedelta(minutes=16))
 
 
+def test_a_token_verified_under_one_key_is_still_refused_under_another() -> None:
+    now = utcnow()
+    token = SIGNER.issue(7, "session-1", now)
+    SIGNER.verify(token, now)
+    rotated = TokenSigner("r" * 48, timedelta(minutes=15))
+
+    with pytest.raises(Unauthenticated):
+        rotated.verify(token, now)
+
+
 def test_a_token_issued_in_the_future_is_refused() -> None:
     now = utcnow()
     token = SIGNER.issue(7, "s", now + timedelta(minutes=5))

@@ -1,0 +1,73 @@
+"""Looking ahead into a field's selection, so that a parent can batch-load what every
+item of a list will need before the items are resolved.
+
+graphql-core runs an awaitable item of a list as an asyncio task of its own: 200
+tasks each awaiting its assignee cost more than the page itself. A connection
+resolver that knows its nodes select `assignee` loads the assignees at once, and
+the per-item resolver then answers from the loader's cache without awaiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
+from typing import Any, TypeVar
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+R = TypeVar("R")
+Selection = SelectedField | FragmentSpread | InlineFragment
+
+
+def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
+    """The fields of a selection set, with fragments flattened. Directives are not
+    evaluated: a field under `@skip` counts as selected, which costs at most one
+    batch that was not needed."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:
+            yield from _fields(selection.selections)
+
+
+def _children(fields: Iterable[SelectedField], name: str) -> list[SelectedField]:
+    return [
+        child
+        for field in fields
+        for child in _fields(field.selections)
+        if child.name == name
+    ]
+
+
+def selects(info: strawberry.Info[Any, Any], name: str) -> bool:
+    """Whether the field being resolved selects `name` directly."""
+    return bool(_children(_fields(info.selected_fields), name))
+
+
+def node_selects(info: strawberry.Info[Any, Any], name: str) -> bool:
+    """Whether the connection being resolved selects `name` on its nodes, through
+    `nodes` or `edges { node }`."""
+    connection = list(_fields(info.selected_fields))
+    nodes = _children(connection, "nodes") + _children(
+        _children(connection, "edges"), "node"
+    )
+    return bool(_children(nodes, name))
+
+
+def load_now(
+    loader: DataLoader[K, V], key: K, convert: Callable[[V], R]
+) -> R | Awaitable[R]:
+    """`convert` of the loaded value, at once when the loader already holds it,
+    else as an awaitable: a plain value keeps graphql-core on its synchronous path."""
+    future = loader.cache_map.get(key)
+    loaded = future is not None and future.done() and not future.cancelled()
+    if future is not None and loaded and future.exception() is None:
+        return convert(future.result())
+    return _converted(loader.load(key), convert)
+
+
+async def _converted(loading: Awaitable[V], convert: Callable[[V], R]) -> R:
+    return convert(await loading)
