@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -151,11 +153,21 @@ async def test_access_tokens_carry_the_required_claims(
     assert claims["exp"] - claims["iat"] == 15 * 60
 
 
+def unsigned(claims: dict[str, Any], alg: str) -> str:
+    """A token with no signature under an `alg` spelling PyJWT would not write."""
+    header = {"alg": alg, "typ": "JWT"}
+    parts = [json.dumps(part).encode() for part in (header, claims)]
+    encoded = [base64.urlsafe_b64encode(p).rstrip(b"=").decode() for p in parts]
+    return ".".join([*encoded, ""])
+
+
 @pytest.mark.parametrize(
     "forge",
     [
         pytest.param(lambda c: jwt.encode(c, "another-key" * 4, "HS256"), id="key"),
         pytest.param(lambda c: jwt.encode(c, None, "none"), id="alg-none"),
+        pytest.param(lambda c: unsigned(c, "NoNe"), id="alg-none-mixed-case"),
+        pytest.param(lambda c: unsigned(c, "NONE"), id="alg-none-upper-case"),
         pytest.param(lambda c: jwt.encode(c, SECRET * 2, "HS512"), id="alg-hs512"),
         pytest.param(
             lambda c: jwt.encode({**c, "typ": "refresh"}, SECRET, "HS256"),
@@ -164,6 +176,14 @@ async def test_access_tokens_carry_the_required_claims(
         pytest.param(
             lambda c: jwt.encode({**c, "aud": "elsewhere"}, SECRET, "HS256"),
             id="aud",
+        ),
+        pytest.param(
+            lambda c: jwt.encode({**c, "iss": "elsewhere"}, SECRET, "HS256"),
+            id="iss",
+        ),
+        pytest.param(
+            lambda c: jwt.encode({k: v for k, v in c.items() if k != "exp"}, SECRET),
+            id="no-exp",
         ),
         pytest.param(
             lambda c: jwt.encode({k: v for k, v in c.items() if k != "sid"}, SECRET),
