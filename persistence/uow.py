@@ -11,8 +11,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Executable, Result
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from domain.errors import ServiceUnavailable
 from domain.models import Base
 from domain.ports import TaskEventPublisher
 from domain.task_events import NoTaskEventPublisher, TaskEventRecord
@@ -198,7 +200,12 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         if self._session is not None:
             async with self._lock:
-                await self._session.commit()
+                try:
+                    await self._session.commit()
+                except PendingRollbackError as exc:
+                    # A failed statement rolls back its field's savepoint; only a
+                    # connection lost mid-transaction leaves nothing to commit on.
+                    raise ServiceUnavailable() from exc
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             try:

@@ -29,7 +29,8 @@ from tests import factories
 from tests.mailbox import Mailbox
 from tests.websocket import serve
 
-POSTGRES_URL = os.environ.get("TRACKQL_TEST_DATABASE_URL")
+# Empty counts as unset: the SQLite sessions of nox blank it out.
+POSTGRES_URL = os.environ.get("TRACKQL_TEST_DATABASE_URL") or None
 SECRET = "test-secret-key-that-is-long-enough-for-production"
 
 
