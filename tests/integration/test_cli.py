@@ -4,6 +4,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -93,7 +94,8 @@ def test_seed_demo_writes_demo_data_once_and_prints_the_credentials(
     assert "demo-password-1" in first
     assert second.returncode == 0, second.stderr
     assert "already there; nothing changed" in second.stdout
-    with sqlite3.connect(database) as db:
+    # A sqlite3 connection's `with` ends a transaction, not the connection.
+    with closing(sqlite3.connect(database)) as db:
         users = db.execute("SELECT email, password_hash FROM users").fetchall()
         projects = db.execute("SELECT count(*), sum(is_archived) FROM projects")
         tasks = db.execute(
