@@ -16,6 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from graph import graphiql, health
 from graph.auth import BearerAuthBackend
 from graph.body_limit import BodySizeLimit
+from graph.heap import settle_heap
 from graph.profile import SchemaPolicy
 from graph.runtime import Runtime
 from graph.schema import build_schema
@@ -104,4 +105,6 @@ def _proxy_headers(settings: Settings) -> list[Middleware]:
 
 def app_from_env() -> Starlette:
     """Factory for `uvicorn --factory` and multi-worker serving."""
-    return create_app(Settings.from_env())
+    app = create_app(Settings.from_env())
+    settle_heap()
+    return app

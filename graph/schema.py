@@ -14,6 +14,7 @@ from graph.account_mutations import AccountsMutation
 from graph.accounts import AccountsQuery, user_node
 from graph.context import Context
 from graph.errors import ErrorShaping
+from graph.execution import TrackqlExecutionContext
 from graph.profile import SchemaPolicy, document_defences
 from graph.projects import ProjectsMutation, ProjectsQuery, project_node
 from graph.relay import Node, parse_global_id
@@ -70,6 +71,7 @@ def build_schema(
         mutation=Mutation,
         subscription=subscription or Subscription,
         scalar_overrides={datetime: DATETIME},
+        execution_context_class=TrackqlExecutionContext,
         extensions=[
             ErrorShaping,
             OperationTransaction,
