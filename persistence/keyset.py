@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    func,
+    literal,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import QueryableAttribute, aliased
 
 from domain.errors import BadUserInput
@@ -148,19 +158,51 @@ def apply_partitioned(
     query: Select[Any],
     entity: type[T],
     partition: ColumnElement[int] | QueryableAttribute[int],
+    parents: Sequence[int],
     ordering: Ordering,
     signature: str,
     request: PageRequest,
+    *,
+    dialect: str,
 ) -> tuple[Select[Any], int]:
-    """One page per parent in one statement: the keyset WHERE, then ROW_NUMBER()
-    OVER (PARTITION BY parent ...) <= size + 1. Rows are (entity, parent id), in
-    page order within each parent. `query` selects `entity` and already restricts
-    `partition` to the wanted parents."""
+    """One page per parent in one statement; rows are (entity, parent id), in page
+    order within each parent. `query` selects `entity` with the list's own
+    conditions; this adds the parents, the keyset WHERE, ORDER BY and LIMIT.
+
+    PostgreSQL reads each parent's page with a LATERAL seek of its index: four times
+    less work than numbering every row of every parent (bench/README.md). SQLite,
+    which has no LATERAL, numbers them: ROW_NUMBER() OVER (PARTITION BY parent)."""
     size = request.size()
     conditions, order = _seek(ordering, signature, request)
-    position = func.row_number().over(partition_by=partition, order_by=order)
+    position = func.row_number().over(
+        partition_by=None if dialect == "postgresql" else partition, order_by=order
+    )
+    if dialect == "postgresql":
+        # One array parameter, not an IN list: the same statement text (and so the
+        # same prepared statement) whatever the number of parents.
+        parent_ids = (
+            func.unnest(literal(list(parents), ARRAY(Integer)))
+            .table_valued("id")
+            .render_derived(name="page_parents")
+        )
+        parent = parent_ids.c.id
+        page = (
+            query.where(partition == parent, *conditions)
+            .add_columns(position.label("page_position"))
+            .order_by(*order)
+            .limit(size + 1)
+            .lateral("page")
+        )
+        row = aliased(entity, page)
+        paged = (
+            select(row, parent)
+            .select_from(parent_ids)
+            .join(page, true())
+            .order_by(parent, page.c.page_position)
+        )
+        return paged, size
     numbered = (
-        query.where(*conditions)
+        query.where(partition.in_(set(parents)), *conditions)
         .add_columns(position.label("page_position"), partition.label("page_parent"))
         .subquery()
     )

@@ -189,9 +189,16 @@ async def member_project_pages(
     signature = PROJECT_ORDER.signature(
         keyset.fingerprint("user.projects", project_filter)
     )
-    base = _member_projects(user_ids, actor, project_filter, select(Project))
+    base = _member_projects(actor, project_filter, select(Project))
     query, size = keyset.apply_partitioned(
-        base, Project, ProjectMember.user_id, PROJECT_ORDER, signature, request
+        base,
+        Project,
+        ProjectMember.user_id,
+        user_ids,
+        PROJECT_ORDER,
+        signature,
+        request,
+        dialect=uow.dialect_name(),
     )
     rows = (await uow.execute(query)).all()
     return keyset.pages_by_parent(
@@ -208,22 +215,16 @@ async def count_member_projects(
     counting = select(ProjectMember.user_id, func.count()).group_by(
         ProjectMember.user_id
     )
-    query = _member_projects(user_ids, actor, project_filter, counting)
+    query = _member_projects(actor, project_filter, counting).where(
+        ProjectMember.user_id.in_(set(user_ids))
+    )
     counts = dict((await uow.execute(query)).all())
     return [int(counts.get(uid, 0)) for uid in user_ids]
 
 
-def _member_projects(
-    user_ids: Sequence[int],
-    actor: Actor,
-    project_filter: ProjectFilter,
-    query: Any,
-) -> Any:
+def _member_projects(actor: Actor, project_filter: ProjectFilter, query: Any) -> Any:
     return (
         query.select_from(Project)
         .join(ProjectMember, ProjectMember.project_id == Project.id)
-        .where(
-            ProjectMember.user_id.in_(set(user_ids)),
-            *_visible(actor, project_filter),
-        )
+        .where(*_visible(actor, project_filter))
     )

@@ -109,14 +109,23 @@ async def task_pages(
 ) -> list[keyset.Page[Task]]:
     scope, parent = edge
     ordering, signature = listing.order.ordering(), listing.signature(scope)
-    base = select(Task).where(parent.in_(parents), *listing.conditions())
+    base = select(Task).where(*listing.conditions())
     if len(parents) == 1:
         # One parent (the usual deep page): a plain keyset seek with LIMIT.
-        query, size = keyset.apply(base, ordering, signature, request)
+        query, size = keyset.apply(
+            base.where(parent == parents[0]), ordering, signature, request
+        )
         rows = (await uow.execute(query)).scalars().all()
         return [keyset.page_from_rows(rows, size, ordering, signature, request)]
     query, size = keyset.apply_partitioned(
-        base, Task, parent, ordering, signature, request
+        base,
+        Task,
+        parent,
+        parents,
+        ordering,
+        signature,
+        request,
+        dialect=uow.dialect_name(),
     )
     rows = (await uow.execute(query)).all()
     return keyset.pages_by_parent(rows, parents, size, ordering, signature, request)

@@ -290,3 +290,50 @@ async def test_project_tasks_pages_within_each_project(
         },
     )
     assert len(single["data"]["project"]["tasks"]["nodes"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("order", "window"),
+    [
+        ({"field": "PRIORITY", "direction": "DESC"}, "first: 3"),
+        ({"field": "DUE_DATE", "direction": "ASC"}, "last: 3"),
+        ({"field": "TITLE", "direction": "DESC"}, "last: 2"),
+    ],
+)
+async def test_nested_pages_match_each_projects_own_page(
+    gql: GraphQLClient, token_for: Any, order: dict[str, str], window: str
+) -> None:
+    """Pages for many projects come from one statement; each must be the page that
+    project alone would give, in the same order, both ways, ties included."""
+    owner = await UserFactory.create_async()
+    projects = [await project_with_members(owner) for _ in range(3)]
+    base = utcnow()
+    for index, project in enumerate(projects):
+        for n in range(4 + index):
+            await TaskFactory.create_async(
+                project_id=project.id,
+                title=f"task {'ab'[n % 2]}",
+                priority=1 + n % 3,
+                due_date=None if n % 3 == 0 else base + timedelta(days=n % 2),
+            )
+    viewer = gql.as_user(await token_for(owner))
+    selection = f"""tasks({window}, orderBy: $order) {{
+      nodes {{ id }} pageInfo {{ hasNextPage hasPreviousPage endCursor }} }}"""
+
+    nested = await viewer(
+        f"query ($order: TaskOrder) {{ projects {{ nodes {{ {selection} }} }} }}",
+        {"order": order},
+    )
+
+    alone = [
+        (
+            await viewer(
+                f"""query ($id: ID!, $order: TaskOrder) {{
+                  project(id: $id) {{ {selection} }} }}""",
+                {"id": gid("Project", project.id), "order": order},
+            )
+        )["data"]["project"]["tasks"]
+        for project in projects
+    ]
+    assert [p["tasks"] for p in nested["data"]["projects"]["nodes"]] == alone
+    assert [len(page["nodes"]) for page in alone] == [int(window[-1])] * 3
