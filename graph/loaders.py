@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -43,37 +43,57 @@ def by_group(
     return load
 
 
-@dataclass
 class Loaders:
-    uow: SqlUnitOfWork
-    user: DataLoader[int, User | None] = field(init=False)
-    project: DataLoader[int, Project | None] = field(init=False)
-    visible_project: DataLoader[tuple[int, Actor], Project | None] = field(init=False)
-    visible_task: DataLoader[tuple[int, Actor], Task | None] = field(init=False)
-    members: DataLoader[int, Members] = field(init=False)
-    project_tasks: DataLoader[tuple[int, TaskPages], Page[Task]] = field(init=False)
-    project_task_count: DataLoader[tuple[int, TaskListing], int] = field(init=False)
-    assigned_tasks: DataLoader[tuple[int, TaskPages], Page[Task]] = field(init=False)
-    assigned_task_count: DataLoader[tuple[int, TaskListing], int] = field(init=False)
-    user_projects: DataLoader[tuple[int, ProjectPages], Page[Project]] = field(
-        init=False
-    )
-    user_project_count: DataLoader[tuple[int, tuple[Actor, ProjectFilter]], int] = (
-        field(init=False)
-    )
+    """Each loader is built on first use: most requests touch one or two of them."""
 
-    def __post_init__(self) -> None:
-        self.user = DataLoader(load_fn=self._users)
-        self.project = DataLoader(load_fn=self._projects)
-        self.visible_project = DataLoader(load_fn=by_group(self._visible_projects))
-        self.visible_task = DataLoader(load_fn=by_group(self._visible_tasks))
-        self.members = DataLoader(load_fn=self._members)
-        self.project_tasks = DataLoader(load_fn=by_group(self._project_tasks))
-        self.project_task_count = DataLoader(load_fn=by_group(self._project_counts))
-        self.assigned_tasks = DataLoader(load_fn=by_group(self._assigned_tasks))
-        self.assigned_task_count = DataLoader(load_fn=by_group(self._assigned_counts))
-        self.user_projects = DataLoader(load_fn=by_group(self._user_projects))
-        self.user_project_count = DataLoader(load_fn=by_group(self._user_counts))
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self.uow = uow
+
+    @cached_property
+    def user(self) -> DataLoader[int, User | None]:
+        return DataLoader(load_fn=self._users)
+
+    @cached_property
+    def project(self) -> DataLoader[int, Project | None]:
+        return DataLoader(load_fn=self._projects)
+
+    @cached_property
+    def visible_project(self) -> DataLoader[tuple[int, Actor], Project | None]:
+        return DataLoader(load_fn=by_group(self._visible_projects))
+
+    @cached_property
+    def visible_task(self) -> DataLoader[tuple[int, Actor], Task | None]:
+        return DataLoader(load_fn=by_group(self._visible_tasks))
+
+    @cached_property
+    def members(self) -> DataLoader[int, Members]:
+        return DataLoader(load_fn=self._members)
+
+    @cached_property
+    def project_tasks(self) -> DataLoader[tuple[int, TaskPages], Page[Task]]:
+        return DataLoader(load_fn=by_group(self._project_tasks))
+
+    @cached_property
+    def project_task_count(self) -> DataLoader[tuple[int, TaskListing], int]:
+        return DataLoader(load_fn=by_group(self._project_counts))
+
+    @cached_property
+    def assigned_tasks(self) -> DataLoader[tuple[int, TaskPages], Page[Task]]:
+        return DataLoader(load_fn=by_group(self._assigned_tasks))
+
+    @cached_property
+    def assigned_task_count(self) -> DataLoader[tuple[int, TaskListing], int]:
+        return DataLoader(load_fn=by_group(self._assigned_counts))
+
+    @cached_property
+    def user_projects(self) -> DataLoader[tuple[int, ProjectPages], Page[Project]]:
+        return DataLoader(load_fn=by_group(self._user_projects))
+
+    @cached_property
+    def user_project_count(
+        self,
+    ) -> DataLoader[tuple[int, tuple[Actor, ProjectFilter]], int]:
+        return DataLoader(load_fn=by_group(self._user_counts))
 
     async def _users(self, ids: Sequence[int]) -> list[User | None]:
         return await accounts.users_by_ids(self.uow, ids)

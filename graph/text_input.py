@@ -24,7 +24,9 @@ class RefuseNulText(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if _variables_hold_nul(context.variables) or (
-            document is not None and _document_holds_nul(document)
+            document is not None
+            and _may_hold_nul(context.query)
+            and _document_holds_nul(document)
         ):
             # A result set before execution makes Strawberry skip execution.
             error = GraphQLError(MESSAGE, extensions={"code": "BAD_USER_INPUT"})
@@ -40,6 +42,12 @@ def _variables_hold_nul(value: Any) -> bool:
     if isinstance(value, list):
         return any(_variables_hold_nul(v) for v in value)
     return False
+
+
+def _may_hold_nul(query: str | None) -> bool:
+    # A string value holds NUL only as the raw character or as an escape, \u0000
+    # or \u{0}: a document with neither needs no walk (nearly every document).
+    return query is None or NUL in query or "\\u" in query
 
 
 class _NulFinder(Visitor):

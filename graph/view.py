@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -75,6 +76,11 @@ class GraphQLView(GraphQL[Context, None]):
                 # request error like a validation error, answered the same way.
                 return ExecutionResult(data=None, errors=[GraphQLError(exc.reason)])
             raise
+
+    def encode_json(self, data: object) -> str:
+        # orjson is several times faster than json on a page of a few hundred
+        # objects. A str, not bytes: WebSocket messages must go as text frames.
+        return orjson.dumps(data).decode()
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html(default_query=TOUR))

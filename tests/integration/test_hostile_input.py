@@ -66,14 +66,16 @@ async def test_the_largest_storable_id_is_simply_not_found(
     assert error_code(result) == "NOT_FOUND"
 
 
-@pytest.mark.parametrize("where", ["variable", "literal"])
+@pytest.mark.parametrize("where", ["variable", "\\u0000", "\\u{0}"])
 async def test_text_with_a_nul_character_is_refused_and_stores_nothing(
     viewer: GraphQLClient, where: str
 ) -> None:
     if where == "variable":
         result = await viewer(CREATE_PROJECT, {"name": "Apollo\x00"})
     else:
-        literal = 'mutation { createProject(input: {name: "Apollo\\u0000"}) { id } }'
+        literal = (
+            f'mutation {{ createProject(input: {{name: "Apollo{where}"}}) {{ id }} }}'
+        )
         result = await viewer(literal)
     counts = await viewer(COUNT)
 
