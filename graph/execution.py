@@ -23,19 +23,21 @@ from graphql import (
     GraphQLSchema,
     is_leaf_type,
 )
-from graphql.execution.collect_fields import FieldDetailsList
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, UndefinedType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
-_MISSING = object()
+# Not a value: the field needs graphql-core's general path.
+_GENERAL: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
 class PlainLeaf:
     attribute: str
     leaf_type: GraphQLLeafType
+    non_null: bool
 
 
 LeafPlans = dict[tuple[str, str], PlainLeaf | None]
@@ -53,16 +55,64 @@ def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
     named = output.of_type if isinstance(output, GraphQLNonNull) else output
     if not is_leaf_type(named):
         return None
-    return PlainLeaf(definition.python_name, named)
+    return PlainLeaf(definition.python_name, named, isinstance(output, GraphQLNonNull))
 
 
 class TrackqlExecutionContext(StrawberryGraphQLCoreExecutionContext):
     @cached_property
-    def _field_middleware(self) -> bool:
-        # Strawberry always passes a manager; it wraps resolvers only when some
-        # extension implements `resolve`, and then every field must go through it.
+    def _leaf_plans(self) -> LeafPlans | None:
+        """None when every field must take the general path: Strawberry always
+        passes a middleware manager, which wraps resolvers only when some extension
+        implements `resolve`."""
         manager = self.middleware_manager
-        return manager is not None and bool(manager.middlewares)
+        if manager is not None and manager.middlewares:
+            return None
+        return _plans.setdefault(self.schema, {})
+
+    @cached_property
+    def _leaf_sets(self) -> dict[int, list[tuple[str, PlainLeaf]] | None]:
+        # Keyed by id: graphql-core builds each selection's grouped field set once
+        # per request and keeps it for the request, as long as this executor.
+        return {}
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        # An object whose selected fields are all plain leaves (a user's name and
+        # email) is read in one loop, without a path or a call per field.
+        leaves = self._plain_leaves(parent_type, grouped_field_set)
+        if leaves is not None:
+            results: dict[str, Any] = {}
+            for response_name, leaf in leaves:
+                value = _read(leaf, source_value)
+                if value is _GENERAL:
+                    break
+                results[response_name] = value
+            else:
+                return results
+        return super().execute_fields(
+            parent_type, source_value, path, grouped_field_set, position_context
+        )
+
+    def _plain_leaves(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> list[tuple[str, PlainLeaf]] | None:
+        sets = self._leaf_sets
+        key = id(grouped_field_set)
+        if key in sets:
+            return sets[key]
+        found = [
+            (response_name, self._leaf(parent_type, field_details_list))
+            for response_name, field_details_list in grouped_field_set.items()
+        ]
+        leaves = [(name, leaf) for name, leaf in found if leaf is not None]
+        sets[key] = leaves if len(leaves) == len(found) else None
+        return sets[key]
 
     def execute_field(
         self,
@@ -72,32 +122,40 @@ class TrackqlExecutionContext(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         position_context: Any,
     ) -> AwaitableOrValue[Any] | UndefinedType:
-        leaf = self._plain_leaf(parent_type, field_details_list[0].node.name.value)
-        if leaf is not None and not self._field_middleware:
-            value = getattr(source, leaf.attribute, _MISSING)
-            if value is not None and value is not _MISSING:
-                try:
-                    coerced = leaf.leaf_type.coerce_output_value(value)
-                except Exception:  # the general path reports it
-                    coerced = None
-                if coerced is not None and coerced is not Undefined:
-                    return coerced
+        leaf = self._leaf(parent_type, field_details_list)
+        if leaf is not None:
+            value = _read(leaf, source)
+            if value is not _GENERAL:
+                return value
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )
 
-    def _plain_leaf(
-        self, parent_type: GraphQLObjectType, name: str
+    def _leaf(
+        self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList
     ) -> PlainLeaf | None:
-        plans = _plans.get(self.schema)
+        plans = self._leaf_plans
         if plans is None:
-            plans = _plans[self.schema] = {}
-        key = (parent_type.name, name)
+            return None
+        key = (parent_type.name, field_details_list[0].node.name.value)
         try:
             return plans[key]
         except KeyError:
-            pass
-        field = parent_type.fields.get(name)
-        plan = None if field is None else plain_leaf(field)
-        plans[key] = plan
-        return plan
+            field = parent_type.fields.get(key[1])
+            leaf = plans[key] = None if field is None else plain_leaf(field)
+            return leaf
+
+
+def _read(leaf: PlainLeaf, source: Any) -> Any:
+    """The completed value of a plain leaf, or _GENERAL when its value needs
+    graphql-core's general path (null where null is an error, a refused value)."""
+    value = getattr(source, leaf.attribute, _GENERAL)
+    if value is None:
+        return _GENERAL if leaf.non_null else None
+    if value is _GENERAL:
+        return _GENERAL
+    try:
+        coerced = leaf.leaf_type.coerce_output_value(value)
+    except Exception:  # the general path reports it
+        return _GENERAL
+    return _GENERAL if coerced is None or coerced is Undefined else coerced

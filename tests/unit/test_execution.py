@@ -60,6 +60,8 @@ DOCUMENTS = [
     fragment F on Item { note shout(suffix: "?") }""",
     "query($s: Boolean!) { items { name @skip(if: $s) count @include(if: $s) } }",
     "{ items { __typename note } }",
+    "{ items { note colour a: name b: name } }",
+    "{ items { note name } }",
 ]
 
 
