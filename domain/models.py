@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import math
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Boolean,
@@ -291,9 +291,7 @@ class Task(Timestamped, Base):
         return _versioned_by_updated_at(cls)
 
     def is_overdue(self, now: datetime) -> bool:
-        return (
-            not self.is_completed and self.due_date is not None and self.due_date < now
-        )
+        return task_is_overdue(self.is_completed, self.due_date, now)
 
     def set_completed(self, completed: bool, now: datetime) -> None:
         if completed and not self.is_completed:
@@ -301,6 +299,32 @@ class Task(Timestamped, Base):
         elif not completed:
             self.completed_at = None
         self.is_completed = completed
+
+
+def task_is_overdue(
+    is_completed: bool, due_date: datetime | None, now: datetime
+) -> bool:
+    return not is_completed and due_date is not None and due_date < now
+
+
+class TaskRecord(NamedTuple):
+    """A task as the read side lists it: its columns, without the session's identity
+    map and change tracking, which cost more than the row for a page of tasks."""
+
+    id: int
+    project_id: int
+    title: str
+    description: str | None
+    priority: int
+    is_completed: bool
+    completed_at: datetime | None
+    due_date: datetime | None
+    assignee_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    def is_overdue(self, now: datetime) -> bool:
+        return task_is_overdue(self.is_completed, self.due_date, now)
 
 
 class MailOutbox(Base):

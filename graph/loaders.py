@@ -9,7 +9,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from domain.access import Actor
-from domain.models import Project, ProjectMember, Task, User
+from domain.models import Project, ProjectMember, TaskRecord, User
 from persistence import accounts, projects, task_lists
 from persistence.keyset import Page, PageRequest
 from persistence.projects import ProjectFilter
@@ -62,7 +62,7 @@ class Loaders:
         return DataLoader(load_fn=by_group(self._visible_projects))
 
     @cached_property
-    def visible_task(self) -> DataLoader[tuple[int, Actor], Task | None]:
+    def visible_task(self) -> DataLoader[tuple[int, Actor], TaskRecord | None]:
         return DataLoader(load_fn=by_group(self._visible_tasks))
 
     @cached_property
@@ -70,7 +70,7 @@ class Loaders:
         return DataLoader(load_fn=self._members)
 
     @cached_property
-    def project_tasks(self) -> DataLoader[tuple[int, TaskPages], Page[Task]]:
+    def project_tasks(self) -> DataLoader[tuple[int, TaskPages], Page[TaskRecord]]:
         return DataLoader(load_fn=by_group(self._project_tasks))
 
     @cached_property
@@ -78,7 +78,7 @@ class Loaders:
         return DataLoader(load_fn=by_group(self._project_counts))
 
     @cached_property
-    def assigned_tasks(self) -> DataLoader[tuple[int, TaskPages], Page[Task]]:
+    def assigned_tasks(self) -> DataLoader[tuple[int, TaskPages], Page[TaskRecord]]:
         return DataLoader(load_fn=by_group(self._assigned_tasks))
 
     @cached_property
@@ -106,7 +106,9 @@ class Loaders:
     ) -> list[Project | None]:
         return await projects.visible_projects_by_ids(self.uow, ids, actor)
 
-    async def _visible_tasks(self, ids: list[int], actor: Actor) -> list[Task | None]:
+    async def _visible_tasks(
+        self, ids: list[int], actor: Actor
+    ) -> list[TaskRecord | None]:
         return await task_lists.visible_tasks_by_ids(self.uow, ids, actor)
 
     async def _members(self, project_ids: Sequence[int]) -> list[Members]:
@@ -117,7 +119,9 @@ class Loaders:
                 self.user.prime(user.id, user)
         return found
 
-    async def _project_tasks(self, ids: list[int], spec: TaskPages) -> list[Page[Task]]:
+    async def _project_tasks(
+        self, ids: list[int], spec: TaskPages
+    ) -> list[Page[TaskRecord]]:
         return await task_lists.task_pages(self.uow, PROJECT_TASKS, ids, *spec)
 
     async def _project_counts(self, ids: list[int], listing: TaskListing) -> list[int]:
@@ -125,7 +129,7 @@ class Loaders:
 
     async def _assigned_tasks(
         self, ids: list[int], spec: TaskPages
-    ) -> list[Page[Task]]:
+    ) -> list[Page[TaskRecord]]:
         return await task_lists.task_pages(self.uow, ASSIGNED_TASKS, ids, *spec)
 
     async def _assigned_counts(self, ids: list[int], listing: TaskListing) -> list[int]:

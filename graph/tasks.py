@@ -45,7 +45,9 @@ class TaskType(Node):
     assignee_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, task: models.Task, now: datetime) -> TaskType:
+    def from_model(
+        cls, task: models.Task | models.TaskRecord, now: datetime
+    ) -> TaskType:
         return cls(
             id=to_global_id("Task", task.id),
             db_id=task.id,
@@ -96,7 +98,7 @@ def _user_type(user: models.User | None) -> UserType | None:
 
 async def _connection(
     info: strawberry.Info[Context, None],
-    page: Page[models.Task],
+    page: Page[models.TaskRecord],
     count: Callable[[], Awaitable[int]],
 ) -> Connection[TaskType]:
     context = info.context

@@ -156,7 +156,7 @@ def apply(
 
 def apply_partitioned(
     query: Select[Any],
-    entity: type[T],
+    entity: type[Any] | None,
     partition: ColumnElement[int] | QueryableAttribute[int],
     parents: Sequence[int],
     ordering: Ordering,
@@ -167,7 +167,8 @@ def apply_partitioned(
 ) -> tuple[Select[Any], int]:
     """One page per parent in one statement; rows are (entity, parent id), in page
     order within each parent. `query` selects `entity` with the list's own
-    conditions; this adds the parents, the keyset WHERE, ORDER BY and LIMIT.
+    conditions; this adds the parents, the keyset WHERE, ORDER BY and LIMIT. With
+    `entity` None, `query` selects plain columns and rows are (*columns, parent).
 
     PostgreSQL reads each parent's page with a LATERAL seek of its index: four times
     less work than numbering every row of every parent (bench/README.md). SQLite,
@@ -193,9 +194,8 @@ def apply_partitioned(
             .limit(size + 1)
             .lateral("page")
         )
-        row = aliased(entity, page)
         paged = (
-            select(row, parent)
+            select(*_page_columns(entity, page), parent)
             .select_from(parent_ids)
             .join(page, true())
             .order_by(parent, page.c.page_position)
@@ -206,13 +206,19 @@ def apply_partitioned(
         .add_columns(position.label("page_position"), partition.label("page_parent"))
         .subquery()
     )
-    row = aliased(entity, numbered)
     paged = (
-        select(row, numbered.c.page_parent)
+        select(*_page_columns(entity, numbered), numbered.c.page_parent)
         .where(numbered.c.page_position <= size + 1)
         .order_by(numbered.c.page_parent, numbered.c.page_position)
     )
     return paged, size
+
+
+def _page_columns(entity: type[Any] | None, page: Any) -> list[Any]:
+    if entity is not None:
+        return [aliased(entity, page)]
+    paging = {"page_position", "page_parent"}
+    return [column for column in page.c if column.key not in paging]
 
 
 def pages_by_parent(
@@ -223,8 +229,8 @@ def pages_by_parent(
     signature: str,
     request: PageRequest,
 ) -> list[Page[Any]]:
-    """Split the (entity, parent id) rows of apply_partitioned into one page per
-    parent, in the order of `parents`."""
+    """Split (item, parent id) pairs, in page order, into one page per parent, in
+    the order of `parents`."""
     grouped: dict[int, list[Any]] = {parent: [] for parent in parents}
     for entity, parent in rows:
         grouped[parent].append(entity)

@@ -11,13 +11,17 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, func, select
 
 from domain.access import Actor
-from domain.models import Task
+from domain.models import Task, TaskRecord
 from persistence import keyset
 from persistence.projects import visible_projects
 from persistence.tasks import TaskFilter, TaskOrder
 
 if TYPE_CHECKING:
     from persistence.uow import SqlUnitOfWork
+
+# Columns, not the mapped entity: the lists are read-only, and building and
+# tracking ORM instances cost more than the rows (bench/README.md).
+TASK_COLUMNS = [Task.__table__.c[name] for name in TaskRecord._fields]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,19 +46,23 @@ class TaskListing:
         )
 
 
+def _records(rows: Any) -> list[TaskRecord]:
+    return [TaskRecord._make(row) for row in rows]
+
+
 async def tasks_page(
     uow: SqlUnitOfWork, listing: TaskListing, request: keyset.PageRequest
-) -> keyset.Page[Task]:
+) -> keyset.Page[TaskRecord]:
     ordering, signature = listing.order.ordering(), listing.signature("tasks")
-    base = select(Task).where(*listing.conditions())
+    base = select(*TASK_COLUMNS).where(*listing.conditions())
     query, size = keyset.apply(base, ordering, signature, request)
-    rows = (await uow.execute(query)).scalars().all()
+    rows = _records(await uow.execute(query))
     return keyset.page_from_rows(rows, size, ordering, signature, request)
 
 
 async def counted_tasks_page(
     uow: SqlUnitOfWork, listing: TaskListing, request: keyset.PageRequest
-) -> tuple[keyset.Page[Task], int | None]:
+) -> tuple[keyset.Page[TaskRecord], int | None]:
     """The page and the count of the whole list (every page, no cursor) in one
     statement: the count rides on each row as an uncorrelated subquery, which both
     backends evaluate once. None when the page is empty after a cursor (no row to
@@ -67,14 +75,16 @@ async def counted_tasks_page(
         .correlate(None)
         .scalar_subquery()
     )
-    base = select(Task, total.label("total_count")).where(*listing.conditions())
+    base = select(*TASK_COLUMNS, total.label("total_count")).where(
+        *listing.conditions()
+    )
     query, size = keyset.apply(base, ordering, signature, request)
     rows = (await uow.execute(query)).all()
     page = keyset.page_from_rows(
-        [row[0] for row in rows], size, ordering, signature, request
+        _records(row[:-1] for row in rows), size, ordering, signature, request
     )
     if rows:
-        return page, int(rows[0][1])
+        return page, int(rows[0][-1])
     from_start = request.after is None and request.before is None
     return page, 0 if from_start else None
 
@@ -86,11 +96,11 @@ async def count_tasks(uow: SqlUnitOfWork, listing: TaskListing) -> int:
 
 async def visible_tasks_by_ids(
     uow: SqlUnitOfWork, ids: Sequence[int], actor: Actor
-) -> list[Task | None]:
-    query = select(Task).where(
+) -> list[TaskRecord | None]:
+    query = select(*TASK_COLUMNS).where(
         Task.id.in_(set(ids)), visible_projects(actor, Task.project_id)
     )
-    found = {t.id: t for t in (await uow.execute(query)).scalars()}
+    found = {t.id: t for t in _records(await uow.execute(query))}
     return [found.get(i) for i in ids]
 
 
@@ -106,20 +116,20 @@ async def task_pages(
     parents: Sequence[int],
     listing: TaskListing,
     request: keyset.PageRequest,
-) -> list[keyset.Page[Task]]:
+) -> list[keyset.Page[TaskRecord]]:
     scope, parent = edge
     ordering, signature = listing.order.ordering(), listing.signature(scope)
-    base = select(Task).where(*listing.conditions())
+    base = select(*TASK_COLUMNS).where(*listing.conditions())
     if len(parents) == 1:
         # One parent (the usual deep page): a plain keyset seek with LIMIT.
         query, size = keyset.apply(
             base.where(parent == parents[0]), ordering, signature, request
         )
-        rows = (await uow.execute(query)).scalars().all()
+        rows = _records(await uow.execute(query))
         return [keyset.page_from_rows(rows, size, ordering, signature, request)]
     query, size = keyset.apply_partitioned(
         base,
-        Task,
+        None,
         parent,
         parents,
         ordering,
@@ -127,8 +137,8 @@ async def task_pages(
         request,
         dialect=uow.dialect_name(),
     )
-    rows = (await uow.execute(query)).all()
-    return keyset.pages_by_parent(rows, parents, size, ordering, signature, request)
+    found = [(TaskRecord._make(row[:-1]), row[-1]) for row in await uow.execute(query)]
+    return keyset.pages_by_parent(found, parents, size, ordering, signature, request)
 
 
 async def task_counts(
