@@ -16,6 +16,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    bindparam,
     func,
     literal,
     select,
@@ -158,7 +159,7 @@ def apply_partitioned(
     query: Select[Any],
     entity: type[Any] | None,
     partition: ColumnElement[int] | QueryableAttribute[int],
-    parents: Sequence[int],
+    parents: str,
     ordering: Ordering,
     signature: str,
     request: PageRequest,
@@ -169,6 +170,8 @@ def apply_partitioned(
     order within each parent. `query` selects `entity` with the list's own
     conditions; this adds the parents, the keyset WHERE, ORDER BY and LIMIT. With
     `entity` None, `query` selects plain columns and rows are (*columns, parent).
+    The parent ids are bound at execution to the parameter named `parents`, a
+    list, so that the statement does not depend on them.
 
     PostgreSQL reads each parent's page with a LATERAL seek of its index: four times
     less work than numbering every row of every parent (bench/README.md). SQLite,
@@ -182,7 +185,7 @@ def apply_partitioned(
         # One array parameter, not an IN list: the same statement text (and so the
         # same prepared statement) whatever the number of parents.
         parent_ids = (
-            func.unnest(literal(list(parents), ARRAY(Integer)))
+            func.unnest(bindparam(parents, type_=ARRAY(Integer)))
             .table_valued("id")
             .render_derived(name="page_parents")
         )
@@ -202,7 +205,7 @@ def apply_partitioned(
         )
         return paged, size
     numbered = (
-        query.where(partition.in_(set(parents)), *conditions)
+        query.where(partition.in_(bindparam(parents, expanding=True)), *conditions)
         .add_columns(position.label("page_position"), partition.label("page_parent"))
         .subquery()
     )

@@ -194,13 +194,13 @@ async def member_project_pages(
         base,
         Project,
         ProjectMember.user_id,
-        user_ids,
+        "user_ids",
         PROJECT_ORDER,
         signature,
         request,
         dialect=uow.dialect_name(),
     )
-    rows = (await uow.execute(query)).all()
+    rows = (await uow.execute(query, params={"user_ids": list(user_ids)})).all()
     return keyset.pages_by_parent(
         rows, user_ids, size, PROJECT_ORDER, signature, request
     )

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, select
 
 from domain.access import Actor
 from domain.models import Task, TaskRecord
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
 # Columns, not the mapped entity: the lists are read-only, and building and
 # tracking ORM instances cost more than the rows (bench/README.md).
 TASK_COLUMNS = [Task.__table__.c[name] for name in TaskRecord._fields]
+# What changes from one request to the next is bound at execution, so that a
+# list's statement can be built once and reused (see _page_statement).
+NOW: BindParameter[datetime] = bindparam("now")
+PARENTS, PARENT = "page_parents", "page_parent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +40,8 @@ class TaskListing:
     viewer: Actor | None = None
 
     def conditions(self) -> list[ColumnElement[bool]]:
-        conditions = self.task_filter.conditions(self.now)
+        """Bound to `now` by name: execute with params()."""
+        conditions = self.task_filter.conditions(NOW)
         if self.viewer is not None:
             conditions.append(visible_projects(self.viewer, Task.project_id))
         return conditions
@@ -44,6 +50,9 @@ class TaskListing:
         return self.order.ordering().signature(
             keyset.fingerprint(scope, self.task_filter)
         )
+
+    def params(self) -> dict[str, Any]:
+        return {"now": self.now}
 
 
 def _records(rows: Any) -> list[TaskRecord]:
@@ -56,7 +65,7 @@ async def tasks_page(
     ordering, signature = listing.order.ordering(), listing.signature("tasks")
     base = select(*TASK_COLUMNS).where(*listing.conditions())
     query, size = keyset.apply(base, ordering, signature, request)
-    rows = _records(await uow.execute(query))
+    rows = _records(await uow.execute(query, params=listing.params()))
     return keyset.page_from_rows(rows, size, ordering, signature, request)
 
 
@@ -79,7 +88,7 @@ async def counted_tasks_page(
         *listing.conditions()
     )
     query, size = keyset.apply(base, ordering, signature, request)
-    rows = (await uow.execute(query)).all()
+    rows = (await uow.execute(query, params=listing.params())).all()
     page = keyset.page_from_rows(
         _records(row[:-1] for row in rows), size, ordering, signature, request
     )
@@ -91,7 +100,7 @@ async def counted_tasks_page(
 
 async def count_tasks(uow: SqlUnitOfWork, listing: TaskListing) -> int:
     query = select(func.count()).select_from(Task).where(*listing.conditions())
-    return int((await uow.execute(query)).scalar_one())
+    return int((await uow.execute(query, params=listing.params())).scalar_one())
 
 
 async def visible_tasks_by_ids(
@@ -117,28 +126,63 @@ async def task_pages(
     listing: TaskListing,
     request: keyset.PageRequest,
 ) -> list[keyset.Page[TaskRecord]]:
+    scope, _ = edge
+    ordering, signature = listing.order.ordering(), listing.signature(scope)
+    shape = (listing.task_filter, listing.order, listing.viewer)
+    many = len(parents) > 1
+    if request.after is None and request.before is None:
+        query, size = _page_statement(scope, shape, request, many, uow.dialect_name())
+    else:
+        # A cursor's values are part of the statement: nothing to reuse.
+        query, size = _build_page_statement(
+            edge, listing, request, many, uow.dialect_name()
+        )
+    params = {**listing.params(), PARENTS: list(parents), PARENT: parents[0]}
+    rows = await uow.execute(query, params=params)
+    if not many:
+        found = _records(rows)
+        return [keyset.page_from_rows(found, size, ordering, signature, request)]
+    pairs = [(TaskRecord._make(row[:-1]), row[-1]) for row in rows]
+    return keyset.pages_by_parent(pairs, parents, size, ordering, signature, request)
+
+
+Shape = tuple[TaskFilter, TaskOrder, Actor | None]
+
+
+@lru_cache(maxsize=256)
+def _page_statement(
+    scope: str,
+    shape: Shape,
+    request: keyset.PageRequest,
+    many: bool,
+    dialect: str,
+) -> tuple[Select[Any], int]:
+    """The statement for pages of one shape, built once: building it and deriving
+    SQLAlchemy's cache key from it cost more than running it (bench/README.md).
+    The parents and `now` are bound at execution."""
+    task_filter, order, viewer = shape
+    listing = TaskListing(task_filter, order, datetime.min, viewer)  # now is bound
+    edge = next(e for e in (PROJECT_TASKS, ASSIGNED_TASKS) if e[0] == scope)
+    return _build_page_statement(edge, listing, request, many, dialect)
+
+
+def _build_page_statement(
+    edge: tuple[str, Any],
+    listing: TaskListing,
+    request: keyset.PageRequest,
+    many: bool,
+    dialect: str,
+) -> tuple[Select[Any], int]:
     scope, parent = edge
     ordering, signature = listing.order.ordering(), listing.signature(scope)
     base = select(*TASK_COLUMNS).where(*listing.conditions())
-    if len(parents) == 1:
+    if not many:
         # One parent (the usual deep page): a plain keyset seek with LIMIT.
-        query, size = keyset.apply(
-            base.where(parent == parents[0]), ordering, signature, request
-        )
-        rows = _records(await uow.execute(query))
-        return [keyset.page_from_rows(rows, size, ordering, signature, request)]
-    query, size = keyset.apply_partitioned(
-        base,
-        None,
-        parent,
-        parents,
-        ordering,
-        signature,
-        request,
-        dialect=uow.dialect_name(),
+        one = base.where(parent == bindparam(PARENT))
+        return keyset.apply(one, ordering, signature, request)
+    return keyset.apply_partitioned(
+        base, None, parent, PARENTS, ordering, signature, request, dialect=dialect
     )
-    found = [(TaskRecord._make(row[:-1]), row[-1]) for row in await uow.execute(query)]
-    return keyset.pages_by_parent(found, parents, size, ordering, signature, request)
 
 
 async def task_counts(
@@ -153,5 +197,5 @@ async def task_counts(
         .where(parent.in_(parents), *listing.conditions())
         .group_by(parent)
     )
-    counts = dict((await uow.execute(query)).all())
+    counts = dict((await uow.execute(query, params=listing.params())).all())
     return [int(counts.get(p, 0)) for p in parents]

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from persistence.uow import SqlUnitOfWork
 
 
+# A time, or a parameter bound to one at execution.
+Moment = datetime | ColumnElement[datetime]
+
+
 class TaskOrderField(enum.StrEnum):
     CREATED_AT = "CREATED_AT"
     DUE_DATE = "DUE_DATE"
@@ -73,7 +77,7 @@ class TaskFilter:
     due_after: datetime | None = None
     search: str | None = None
 
-    def conditions(self, now: datetime) -> list[ColumnElement[bool]]:
+    def conditions(self, now: Moment) -> list[ColumnElement[bool]]:
         """`now` decides what is overdue; it is not part of a cursor's filter."""
         conditions: list[ColumnElement[bool]] = []
         if self.project_id is not None:
@@ -99,7 +103,7 @@ class TaskFilter:
         return conditions
 
 
-def status_condition(status: TaskStatus, now: datetime) -> ColumnElement[bool]:
+def status_condition(status: TaskStatus, now: Moment) -> ColumnElement[bool]:
     """The SQL mirror of Task.is_overdue and the TaskStatus definitions."""
     overdue = and_(Task.due_date.is_not(None), Task.due_date < now)
     if status is TaskStatus.COMPLETED:
