@@ -44,17 +44,52 @@ def _children(fields: Iterable[SelectedField], name: str) -> list[SelectedField]
 
 def selects(info: strawberry.Info[Any, Any], name: str) -> bool:
     """Whether the field being resolved selects `name` directly."""
-    return bool(_children(_fields(info.selected_fields), name))
+    return _remembered(info, ("selects", name), _selects)
 
 
 def node_selects(info: strawberry.Info[Any, Any], name: str) -> bool:
     """Whether the connection being resolved selects `name` on its nodes, through
     `nodes` or `edges { node }`."""
+    return _remembered(info, ("node_selects", name), _node_selects)
+
+
+def _selects(info: strawberry.Info[Any, Any], name: str) -> bool:
+    return bool(_children(_fields(info.selected_fields), name))
+
+
+def _node_selects(info: strawberry.Info[Any, Any], name: str) -> bool:
     connection = list(_fields(info.selected_fields))
     nodes = _children(connection, "nodes") + _children(
         _children(connection, "edges"), "node"
     )
     return bool(_children(nodes, name))
+
+
+# The answers depend only on the field's nodes in a parsed document (fragments
+# included), which the parser cache shares between requests: the 20 sibling
+# connections of a page, and every later request of the same document, ask again.
+# A wrong answer would only cost a batch, never change a result. Bounded by
+# clearing when full.
+_answers: dict[tuple[object, ...], tuple[list[Any], bool]] = {}
+_MAX_ANSWERS = 4096
+
+
+def _remembered(
+    info: strawberry.Info[Any, Any],
+    question: tuple[str, str],
+    answer: Callable[[strawberry.Info[Any, Any], str], bool],
+) -> bool:
+    nodes = info._raw_info.field_nodes
+    key = (*question, *map(id, nodes))
+    known = _answers.get(key)
+    # The nodes themselves, not only their ids, which a later document may reuse.
+    if known is not None and all(a is b for a, b in zip(known[0], nodes, strict=True)):
+        return known[1]
+    found = answer(info, question[1])
+    if len(_answers) >= _MAX_ANSWERS:
+        _answers.clear()
+    _answers[key] = (list(nodes), found)
+    return found
 
 
 def load_now(
