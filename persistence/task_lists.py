@@ -29,6 +29,9 @@ NOW: BindParameter[datetime] = bindparam("now")
 PARENTS, PARENT = "page_parents", "page_parent"
 
 
+Shape = tuple[TaskFilter, TaskOrder, Actor | None]
+
+
 @dataclass(frozen=True, slots=True)
 class TaskListing:
     """One list's filter and order; `now` decides what is overdue, and `viewer`
@@ -54,6 +57,16 @@ class TaskListing:
     def params(self) -> dict[str, Any]:
         return {"now": self.now}
 
+    def shape(self) -> Shape:
+        """Everything a statement depends on: `now` is bound at execution."""
+        return (self.task_filter, self.order, self.viewer)
+
+    @classmethod
+    def unbound(cls, shape: Shape) -> TaskListing:
+        """A listing to build statements with, whose `now` comes from params()."""
+        task_filter, order, viewer = shape
+        return cls(task_filter, order, datetime.min, viewer)
+
 
 def _records(rows: Any) -> list[TaskRecord]:
     return [TaskRecord._make(row) for row in rows]
@@ -63,8 +76,7 @@ async def tasks_page(
     uow: SqlUnitOfWork, listing: TaskListing, request: keyset.PageRequest
 ) -> keyset.Page[TaskRecord]:
     ordering, signature = listing.order.ordering(), listing.signature("tasks")
-    base = select(*TASK_COLUMNS).where(*listing.conditions())
-    query, size = keyset.apply(base, ordering, signature, request)
+    query, size = _list_statement(listing, request, counted=False)
     rows = _records(await uow.execute(query, params=listing.params()))
     return keyset.page_from_rows(rows, size, ordering, signature, request)
 
@@ -77,17 +89,7 @@ async def counted_tasks_page(
     backends evaluate once. None when the page is empty after a cursor (no row to
     carry it); the caller counts on its own then."""
     ordering, signature = listing.order.ordering(), listing.signature("tasks")
-    total = (
-        select(func.count())
-        .select_from(Task)
-        .where(*listing.conditions())
-        .correlate(None)
-        .scalar_subquery()
-    )
-    base = select(*TASK_COLUMNS, total.label("total_count")).where(
-        *listing.conditions()
-    )
-    query, size = keyset.apply(base, ordering, signature, request)
+    query, size = _list_statement(listing, request, counted=True)
     rows = (await uow.execute(query, params=listing.params())).all()
     page = keyset.page_from_rows(
         _records(row[:-1] for row in rows), size, ordering, signature, request
@@ -96,6 +98,39 @@ async def counted_tasks_page(
         return page, int(rows[0][-1])
     from_start = request.after is None and request.before is None
     return page, 0 if from_start else None
+
+
+def _list_statement(
+    listing: TaskListing, request: keyset.PageRequest, *, counted: bool
+) -> tuple[Select[Any], int]:
+    if request.after is None and request.before is None:
+        return _reused_list_statement(listing.shape(), request, counted)
+    return _build_list_statement(listing, request, counted)  # see task_pages
+
+
+@lru_cache(maxsize=256)
+def _reused_list_statement(
+    shape: Shape, request: keyset.PageRequest, counted: bool
+) -> tuple[Select[Any], int]:
+    return _build_list_statement(TaskListing.unbound(shape), request, counted)
+
+
+def _build_list_statement(
+    listing: TaskListing, request: keyset.PageRequest, counted: bool
+) -> tuple[Select[Any], int]:
+    ordering, signature = listing.order.ordering(), listing.signature("tasks")
+    columns: list[Any] = list(TASK_COLUMNS)
+    if counted:
+        total = (
+            select(func.count())
+            .select_from(Task)
+            .where(*listing.conditions())
+            .correlate(None)
+            .scalar_subquery()
+        )
+        columns.append(total.label("total_count"))
+    base = select(*columns).where(*listing.conditions())
+    return keyset.apply(base, ordering, signature, request)
 
 
 async def count_tasks(uow: SqlUnitOfWork, listing: TaskListing) -> int:
@@ -128,10 +163,11 @@ async def task_pages(
 ) -> list[keyset.Page[TaskRecord]]:
     scope, _ = edge
     ordering, signature = listing.order.ordering(), listing.signature(scope)
-    shape = (listing.task_filter, listing.order, listing.viewer)
     many = len(parents) > 1
     if request.after is None and request.before is None:
-        query, size = _page_statement(scope, shape, request, many, uow.dialect_name())
+        query, size = _page_statement(
+            scope, listing.shape(), request, many, uow.dialect_name()
+        )
     else:
         # A cursor's values are part of the statement: nothing to reuse.
         query, size = _build_page_statement(
@@ -146,9 +182,6 @@ async def task_pages(
     return keyset.pages_by_parent(pairs, parents, size, ordering, signature, request)
 
 
-Shape = tuple[TaskFilter, TaskOrder, Actor | None]
-
-
 @lru_cache(maxsize=256)
 def _page_statement(
     scope: str,
@@ -160,8 +193,7 @@ def _page_statement(
     """The statement for pages of one shape, built once: building it and deriving
     SQLAlchemy's cache key from it cost more than running it (bench/README.md).
     The parents and `now` are bound at execution."""
-    task_filter, order, viewer = shape
-    listing = TaskListing(task_filter, order, datetime.min, viewer)  # now is bound
+    listing = TaskListing.unbound(shape)
     edge = next(e for e in (PROJECT_TASKS, ASSIGNED_TASKS) if e[0] == scope)
     return _build_page_statement(edge, listing, request, many, dialect)
 
