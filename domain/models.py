@@ -136,6 +136,20 @@ class User(Timestamped, Base):
         return self.role is Role.ADMIN
 
 
+class UserRecord(NamedTuple):
+    """A user as the read side shows them: the public columns, no password hash,
+    no session tracking."""
+
+    id: int
+    email: str
+    name: str
+    role: Role
+    is_active: bool
+    is_verified: bool
+    created_at: datetime
+    updated_at: datetime
+
+
 class LoginThrottle(Base):
     """Failed logins per normalised email, known or not, so a lock reveals nothing."""
 

@@ -18,6 +18,7 @@ from domain.models import (
     Task,
     TokenPurpose,
     User,
+    UserRecord,
 )
 
 if TYPE_CHECKING:
@@ -34,7 +35,9 @@ class UserRepository(Protocol):
 
     async def by_email(self, email: str) -> User | None: ...
 
-    async def with_live_session(self, user_id: int, session_id: str) -> User | None: ...
+    async def with_live_session(
+        self, user_id: int, session_id: str
+    ) -> UserRecord | None: ...
 
     async def add(self, user: User) -> None:
         """Insert and flush; an email taken meanwhile raises Conflict."""

@@ -20,6 +20,7 @@ from domain.models import (
     Role,
     TokenPurpose,
     User,
+    UserRecord,
 )
 from persistence import keyset
 
@@ -30,8 +31,9 @@ USER_ORDER = keyset.Ordering((keyset.SortKey("id", User.id, "int"),))
 
 # The two statements of nearly every request, built once: a statement object that
 # is reused keeps its cache key, so SQLAlchemy neither rebuilds nor re-hashes it.
+USER_COLUMNS = [User.__table__.c[name] for name in UserRecord._fields]
 LIVE_SESSION_USER = (
-    select(User)
+    select(*USER_COLUMNS)
     .join(AuthSession, AuthSession.user_id == User.id)
     .where(
         User.id == bindparam("user_id"),
@@ -39,7 +41,9 @@ LIVE_SESSION_USER = (
         AuthSession.revoked_at.is_(None),
     )
 )
-USERS_BY_IDS = select(User).where(User.id.in_(bindparam("ids", expanding=True)))
+USERS_BY_IDS = select(*USER_COLUMNS).where(
+    User.id.in_(bindparam("ids", expanding=True))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +80,15 @@ class UserRepository:
         query = select(User).where(func.lower(User.email) == email.lower())
         return (await self._uow.execute(query)).scalar_one_or_none()
 
-    async def with_live_session(self, user_id: int, session_id: str) -> User | None:
+    async def with_live_session(
+        self, user_id: int, session_id: str
+    ) -> UserRecord | None:
         """The user, if the session has not been revoked."""
         found = await self._uow.execute(
             LIVE_SESSION_USER, params={"user_id": user_id, "session_id": session_id}
         )
-        return found.scalar_one_or_none()
+        row = found.one_or_none()
+        return None if row is None else UserRecord._make(row)
 
     async def add(self, user: User) -> None:
         try:
@@ -171,9 +178,12 @@ class LoginThrottleRepository:
         )
 
 
-async def users_by_ids(uow: SqlUnitOfWork, ids: Sequence[int]) -> list[User | None]:
+async def users_by_ids(
+    uow: SqlUnitOfWork, ids: Sequence[int]
+) -> list[UserRecord | None]:
+    """Records, not entities: the read side shows users and never changes them."""
     found_rows = await uow.execute(USERS_BY_IDS, params={"ids": sorted(set(ids))})
-    found = {user.id: user for user in found_rows.scalars()}
+    found = {user.id: user for user in map(UserRecord._make, found_rows)}
     return [found.get(i) for i in ids]
 
 
