@@ -64,6 +64,9 @@ async def test_twenty_projects_with_owner_members_and_ten_tasks_take_six_stateme
     assert all(len(p["tasks"]["nodes"]) == 10 for p in nodes)
     assert all(len(p["members"]) == 3 for p in nodes)
     assert statements <= 6
+    # Asked again, the page reuses its statements and lookahead answers: the same
+    # answer from as many statements.
+    assert await run(gql, token, count_statements, 20, 10) == (statements, result)
 
 
 async def test_doubling_the_rows_adds_no_statement(
