@@ -5,13 +5,13 @@ address) do not pile up."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.ports import Clock
 from domain.rate_limits import RateLimits, prune_counters
+from persistence.background import cancel_and_wait
 from persistence.uow import SqlUnitOfWork
 
 log = logging.getLogger("trackql.housekeeping")
@@ -39,10 +39,7 @@ class Housekeeping:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def run_once(self) -> int:
         """Prune now, in a transaction of its own; the number of counters gone."""

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.ports import Clock
 from persistence import outbox
+from persistence.background import cancel_and_wait
 from persistence.uow import SqlUnitOfWork
 
 log = logging.getLogger("trackql.mail")
@@ -166,10 +167,7 @@ class MailDeliverer:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         self._idle.set()
 
     async def close(self) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from persistence.background import cancel_and_wait
 from persistence.fanout import (
     EventBusUnavailable,
     Fanout,
@@ -92,11 +93,8 @@ class PostgresEventBus:
     async def close(self) -> None:
         self._closed = True
         self._fanout.end_all()
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
-            self._supervisor = None
+        supervisor, self._supervisor = self._supervisor, None
+        await cancel_and_wait(supervisor)
 
     async def wait_connected(self, newer_than: int = 0) -> int:
         """Wait until a connection newer than generation `newer_than` is up."""
