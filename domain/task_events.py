@@ -13,24 +13,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from domain.access import Actor
-from domain.models import Task
+from domain.models import Task, TaskRecord
 from domain.ports import UnitOfWork
 
 TaskEventKind = Literal["CREATED", "UPDATED", "DELETED"]
-# The mapped attributes of a Task, so `Task(**snapshot)` rebuilds its last state.
-SNAPSHOT_FIELDS = (
-    "id",
-    "project_id",
-    "title",
-    "description",
-    "priority",
-    "is_completed",
-    "completed_at",
-    "due_date",
-    "assignee_id",
-    "created_at",
-    "updated_at",
-)
+# A task's columns, so `TaskRecord(**snapshot)` rebuilds its last state.
+SNAPSHOT_FIELDS = TaskRecord._fields
 
 
 @dataclass(frozen=True, slots=True)

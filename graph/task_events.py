@@ -60,9 +60,9 @@ async def _require_visible_project(context: Context, project_id: int, raw: str) 
 
 async def _event(context: Context, payload: str) -> TaskEventType:
     record, elided = decode(payload)
-    task = models.Task(**record.snapshot)
+    task = models.TaskRecord(**record.snapshot)
     if elided:
-        task.description = await _current_description(context, record)
+        task = task._replace(description=await _current_description(context, record))
     return TaskEventType(
         kind=TaskEventKind(record.kind),
         task=TaskType.from_model(task, context.now),
