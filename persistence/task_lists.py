@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 # tracking ORM instances cost more than the rows (bench/README.md).
 TASK_COLUMNS = [Task.__table__.c[name] for name in TaskRecord._fields]
 # What changes from one request to the next is bound at execution, so that a
-# list's statement can be built once and reused (see _page_statement).
+# list's statement can be built once and reused (see _statement).
 NOW: BindParameter[datetime] = bindparam("now")
 PARENTS, PARENT = "page_parents", "page_parent"
 
@@ -44,15 +44,10 @@ class TaskListing:
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """Bound to `now` by name: execute with params()."""
-        conditions = self.task_filter.conditions(NOW)
-        if self.viewer is not None:
-            conditions.append(visible_projects(self.viewer, Task.project_id))
-        return conditions
+        return _conditions(self.shape())
 
     def signature(self, scope: str) -> str:
-        return self.order.ordering().signature(
-            keyset.fingerprint(scope, self.task_filter)
-        )
+        return _signature(scope, self.shape())
 
     def params(self) -> dict[str, Any]:
         return {"now": self.now}
@@ -61,11 +56,28 @@ class TaskListing:
         """Everything a statement depends on: `now` is bound at execution."""
         return (self.task_filter, self.order, self.viewer)
 
-    @classmethod
-    def unbound(cls, shape: Shape) -> TaskListing:
-        """A listing to build statements with, whose `now` comes from params()."""
-        task_filter, order, viewer = shape
-        return cls(task_filter, order, datetime.min, viewer)
+
+def _conditions(shape: Shape) -> list[ColumnElement[bool]]:
+    task_filter, _, viewer = shape
+    conditions = task_filter.conditions(NOW)
+    if viewer is not None:
+        conditions.append(visible_projects(viewer, Task.project_id))
+    return conditions
+
+
+def _signature(scope: str, shape: Shape) -> str:
+    task_filter, order, _ = shape
+    return order.ordering().signature(keyset.fingerprint(scope, task_filter))
+
+
+def _statement(
+    build: Any, request: keyset.PageRequest, *args: Any
+) -> tuple[Select[Any], int]:
+    """`build(*args, request)`, kept in its LRU: building a statement and deriving
+    SQLAlchemy's cache key from it cost more than running it (bench/README.md). A
+    cursor's values are part of the statement, so such a request builds its own."""
+    fresh = request.after is not None or request.before is not None
+    return (build.__wrapped__ if fresh else build)(*args, request)  # type: ignore[no-any-return]
 
 
 def _records(rows: Any) -> list[TaskRecord]:
@@ -76,7 +88,7 @@ async def tasks_page(
     uow: SqlUnitOfWork, listing: TaskListing, request: keyset.PageRequest
 ) -> keyset.Page[TaskRecord]:
     ordering, signature = listing.order.ordering(), listing.signature("tasks")
-    query, size = _list_statement(listing, request, counted=False)
+    query, size = _statement(_list_statement, request, listing.shape(), False)
     rows = _records(await uow.execute(query, params=listing.params()))
     return keyset.page_from_rows(rows, size, ordering, signature, request)
 
@@ -89,7 +101,7 @@ async def counted_tasks_page(
     backends evaluate once. None when the page is empty after a cursor (no row to
     carry it); the caller counts on its own then."""
     ordering, signature = listing.order.ordering(), listing.signature("tasks")
-    query, size = _list_statement(listing, request, counted=True)
+    query, size = _statement(_list_statement, request, listing.shape(), True)
     rows = (await uow.execute(query, params=listing.params())).all()
     page = keyset.page_from_rows(
         _records(row[:-1] for row in rows), size, ordering, signature, request
@@ -100,37 +112,23 @@ async def counted_tasks_page(
     return page, 0 if from_start else None
 
 
-def _list_statement(
-    listing: TaskListing, request: keyset.PageRequest, *, counted: bool
-) -> tuple[Select[Any], int]:
-    if request.after is None and request.before is None:
-        return _reused_list_statement(listing.shape(), request, counted)
-    return _build_list_statement(listing, request, counted)  # see task_pages
-
-
 @lru_cache(maxsize=256)
-def _reused_list_statement(
-    shape: Shape, request: keyset.PageRequest, counted: bool
+def _list_statement(
+    shape: Shape, counted: bool, request: keyset.PageRequest
 ) -> tuple[Select[Any], int]:
-    return _build_list_statement(TaskListing.unbound(shape), request, counted)
-
-
-def _build_list_statement(
-    listing: TaskListing, request: keyset.PageRequest, counted: bool
-) -> tuple[Select[Any], int]:
-    ordering, signature = listing.order.ordering(), listing.signature("tasks")
+    _, order, _ = shape
     columns: list[Any] = list(TASK_COLUMNS)
     if counted:
         total = (
             select(func.count())
             .select_from(Task)
-            .where(*listing.conditions())
+            .where(*_conditions(shape))
             .correlate(None)
             .scalar_subquery()
         )
         columns.append(total.label("total_count"))
-    base = select(*columns).where(*listing.conditions())
-    return keyset.apply(base, ordering, signature, request)
+    base = select(*columns).where(*_conditions(shape))
+    return keyset.apply(base, order.ordering(), _signature("tasks", shape), request)
 
 
 async def count_tasks(uow: SqlUnitOfWork, listing: TaskListing) -> int:
@@ -152,6 +150,7 @@ async def visible_tasks_by_ids(
 # User.assignedTasks (only tasks in projects the caller sees: listing.viewer).
 PROJECT_TASKS = ("project.tasks", Task.project_id)
 ASSIGNED_TASKS = ("user.assignedTasks", Task.assignee_id)
+_PARENT_COLUMNS: dict[str, Any] = dict([PROJECT_TASKS, ASSIGNED_TASKS])
 
 
 async def task_pages(
@@ -164,15 +163,9 @@ async def task_pages(
     scope, _ = edge
     ordering, signature = listing.order.ordering(), listing.signature(scope)
     many = len(parents) > 1
-    if request.after is None and request.before is None:
-        query, size = _page_statement(
-            scope, listing.shape(), request, many, uow.dialect_name()
-        )
-    else:
-        # A cursor's values are part of the statement: nothing to reuse.
-        query, size = _build_page_statement(
-            edge, listing, request, many, uow.dialect_name()
-        )
+    query, size = _statement(
+        _page_statement, request, scope, listing.shape(), many, uow.dialect_name()
+    )
     params = {**listing.params(), PARENTS: list(parents), PARENT: parents[0]}
     rows = await uow.execute(query, params=params)
     if not many:
@@ -184,30 +177,13 @@ async def task_pages(
 
 @lru_cache(maxsize=256)
 def _page_statement(
-    scope: str,
-    shape: Shape,
-    request: keyset.PageRequest,
-    many: bool,
-    dialect: str,
+    scope: str, shape: Shape, many: bool, dialect: str, request: keyset.PageRequest
 ) -> tuple[Select[Any], int]:
-    """The statement for pages of one shape, built once: building it and deriving
-    SQLAlchemy's cache key from it cost more than running it (bench/README.md).
-    The parents and `now` are bound at execution."""
-    listing = TaskListing.unbound(shape)
-    edge = next(e for e in (PROJECT_TASKS, ASSIGNED_TASKS) if e[0] == scope)
-    return _build_page_statement(edge, listing, request, many, dialect)
-
-
-def _build_page_statement(
-    edge: tuple[str, Any],
-    listing: TaskListing,
-    request: keyset.PageRequest,
-    many: bool,
-    dialect: str,
-) -> tuple[Select[Any], int]:
-    scope, parent = edge
-    ordering, signature = listing.order.ordering(), listing.signature(scope)
-    base = select(*TASK_COLUMNS).where(*listing.conditions())
+    """Pages of one shape for any parents, which are bound at execution."""
+    _, order, _ = shape
+    parent = _PARENT_COLUMNS[scope]
+    ordering, signature = order.ordering(), _signature(scope, shape)
+    base = select(*TASK_COLUMNS).where(*_conditions(shape))
     if not many:
         # One parent (the usual deep page): a plain keyset seek with LIMIT.
         one = base.where(parent == bindparam(PARENT))
