@@ -150,6 +150,10 @@ class UserRecord(NamedTuple):
     updated_at: datetime
 
 
+# A user the read side shows: an entity where the write side's query loaded one.
+UserView = User | UserRecord
+
+
 class LoginThrottle(Base):
     """Failed logins per normalised email, known or not, so a lock reveals nothing."""
 

@@ -40,7 +40,7 @@ class UserType(Node):
     db_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, user: models.User | models.UserRecord) -> UserType:
+    def from_model(cls, user: models.UserView) -> UserType:
         return cls(
             id=to_global_id("User", user.id),
             db_id=user.id,

@@ -9,7 +9,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from domain.access import Actor
-from domain.models import Project, ProjectMember, TaskRecord, User, UserRecord
+from domain.models import Project, ProjectMember, TaskRecord, User, UserView
 from persistence import accounts, projects, task_lists
 from persistence.keyset import Page, PageRequest
 from persistence.projects import ProjectFilter
@@ -19,8 +19,6 @@ from persistence.uow import SqlUnitOfWork
 G = TypeVar("G", bound=Hashable)
 V = TypeVar("V")
 Members = list[tuple[ProjectMember, User]]
-# Entities where a query of the write side already loaded them (members, users).
-UserView = User | UserRecord
 TaskPages = tuple[TaskListing, PageRequest]
 ProjectPages = tuple[Actor, ProjectFilter, PageRequest]
 
@@ -97,8 +95,8 @@ class Loaders:
     ) -> DataLoader[tuple[int, tuple[Actor, ProjectFilter]], int]:
         return DataLoader(load_fn=by_group(self._user_counts))
 
-    async def _users(self, ids: Sequence[int]) -> list[UserView | None]:
-        return list(await accounts.users_by_ids(self.uow, ids))
+    async def _users(self, ids: Sequence[int]) -> Sequence[UserView | None]:
+        return await accounts.users_by_ids(self.uow, ids)
 
     async def _projects(self, ids: Sequence[int]) -> list[Project | None]:
         return await projects.projects_by_ids(self.uow, ids)

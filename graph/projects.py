@@ -110,7 +110,7 @@ class ProjectType(Node):
     updated_at: datetime
 
 
-def _owner_type(user: models.User | models.UserRecord | None) -> UserType:
+def _owner_type(user: models.UserView | None) -> UserType:
     assert user is not None  # users.id is ON DELETE RESTRICT for owners
     return UserType.from_model(user)
 

@@ -92,7 +92,7 @@ class TaskType(Node):
     updated_at: datetime
 
 
-def _user_type(user: models.User | models.UserRecord | None) -> UserType | None:
+def _user_type(user: models.UserView | None) -> UserType | None:
     return None if user is None else UserType.from_model(user)
 
 
