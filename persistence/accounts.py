@@ -84,8 +84,8 @@ class UserRepository:
         self, user_id: int, session_id: str
     ) -> UserRecord | None:
         """The user, if the session has not been revoked."""
-        found = await self._uow.execute(
-            LIVE_SESSION_USER, params={"user_id": user_id, "session_id": session_id}
+        found = await self._uow.rows(
+            LIVE_SESSION_USER, {"user_id": user_id, "session_id": session_id}
         )
         row = found.one_or_none()
         return None if row is None else UserRecord._make(row)
@@ -182,7 +182,7 @@ async def users_by_ids(
     uow: SqlUnitOfWork, ids: Sequence[int]
 ) -> list[UserRecord | None]:
     """Records, not entities: the read side shows users and never changes them."""
-    found_rows = await uow.execute(USERS_BY_IDS, params={"ids": sorted(set(ids))})
+    found_rows = await uow.rows(USERS_BY_IDS, {"ids": sorted(set(ids))})
     found = {user.id: user for user in map(UserRecord._make, found_rows)}
     return [found.get(i) for i in ids]
 
@@ -199,4 +199,4 @@ async def users_page(
 
 async def count_users(uow: SqlUnitOfWork, user_filter: UserFilter) -> int:
     query = select(func.count()).select_from(User).where(*user_filter.conditions())
-    return int((await uow.execute(query)).scalar_one())
+    return int((await uow.rows(query)).scalar_one())

@@ -175,7 +175,7 @@ async def count_projects(
         .select_from(Project)
         .where(*_visible(actor, project_filter))
     )
-    return int((await uow.execute(query)).scalar_one())
+    return int((await uow.rows(query)).scalar_one())
 
 
 async def member_project_pages(
@@ -218,7 +218,7 @@ async def count_member_projects(
     query = _member_projects(actor, project_filter, counting).where(
         ProjectMember.user_id.in_(set(user_ids))
     )
-    counts = dict((await uow.execute(query)).all())
+    counts = dict((await uow.rows(query)).all())
     return [int(counts.get(uid, 0)) for uid in user_ids]
 
 

@@ -89,7 +89,7 @@ async def tasks_page(
 ) -> keyset.Page[TaskRecord]:
     ordering, signature = listing.order.ordering(), listing.signature("tasks")
     query, size = _statement(_list_statement, request, listing.shape(), False)
-    rows = _records(await uow.execute(query, params=listing.params()))
+    rows = _records(await uow.rows(query, listing.params()))
     return keyset.page_from_rows(rows, size, ordering, signature, request)
 
 
@@ -102,7 +102,7 @@ async def counted_tasks_page(
     carry it); the caller counts on its own then."""
     ordering, signature = listing.order.ordering(), listing.signature("tasks")
     query, size = _statement(_list_statement, request, listing.shape(), True)
-    rows = (await uow.execute(query, params=listing.params())).all()
+    rows = (await uow.rows(query, listing.params())).all()
     page = keyset.page_from_rows(
         _records(row[:-1] for row in rows), size, ordering, signature, request
     )
@@ -133,7 +133,7 @@ def _list_statement(
 
 async def count_tasks(uow: SqlUnitOfWork, listing: TaskListing) -> int:
     query = select(func.count()).select_from(Task).where(*listing.conditions())
-    return int((await uow.execute(query, params=listing.params())).scalar_one())
+    return int((await uow.rows(query, listing.params())).scalar_one())
 
 
 async def visible_tasks_by_ids(
@@ -142,7 +142,7 @@ async def visible_tasks_by_ids(
     query = select(*TASK_COLUMNS).where(
         Task.id.in_(set(ids)), visible_projects(actor, Task.project_id)
     )
-    found = {t.id: t for t in _records(await uow.execute(query))}
+    found = {t.id: t for t in _records(await uow.rows(query))}
     return [found.get(i) for i in ids]
 
 
@@ -167,7 +167,7 @@ async def task_pages(
         _page_statement, request, scope, listing.shape(), many, uow.dialect_name()
     )
     params = {**listing.params(), PARENTS: list(parents), PARENT: parents[0]}
-    rows = await uow.execute(query, params=params)
+    rows = await uow.rows(query, params)
     if not many:
         found = _records(rows)
         return [keyset.page_from_rows(found, size, ordering, signature, request)]
@@ -205,5 +205,5 @@ async def task_counts(
         .where(parent.in_(parents), *listing.conditions())
         .group_by(parent)
     )
-    counts = dict((await uow.execute(query, params=listing.params())).all())
+    counts = dict((await uow.rows(query, listing.params())).all())
     return [int(counts.get(p, 0)) for p in parents]

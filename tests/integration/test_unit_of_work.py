@@ -45,3 +45,37 @@ async def test_a_cancelled_statement_does_not_break_the_transaction(
         stored = await check.scalar(select(User.name).where(User.id == user.id))
     assert stored == "Renamed after a cancellation"
     assert slow.cancelled()
+
+
+async def test_rows_run_in_the_unit_of_works_transaction(
+    runtime: Runtime, session: object
+) -> None:
+    user = await UserFactory.create_async()
+    uow = SqlUnitOfWork(runtime.session_factory, writes=True)
+    loaded = await uow.get(User, user.id)
+    assert loaded is not None
+    loaded.name = "Flushed, never committed"
+    await uow.flush()
+    name = select(User.name).where(User.id == user.id)
+    assert (await uow.rows(name)).scalar_one() == "Flushed, never committed"
+    await uow.close()
+
+    async with runtime.session_factory() as check:
+        assert await check.scalar(name) == user.name
+
+
+async def test_rows_of_a_reading_unit_of_work_share_its_transaction(
+    runtime: Runtime, session: object
+) -> None:
+    first, second = await UserFactory.create_batch_async(2)
+    uow = SqlUnitOfWork(runtime.session_factory)
+    names = select(User.name).where(User.id.in_([first.id, second.id]))
+    orm_user = await uow.get(User, first.id)
+    core_names = (await uow.rows(names.order_by(User.id))).scalars().all()
+    await uow.close()
+    assert orm_user is not None
+    assert core_names == [first.name, second.name]
+    # A closed unit of work opens a new transaction on its next statement.
+    again = (await uow.rows(names.order_by(User.id))).scalars().all()
+    await uow.close()
+    assert again == core_names
