@@ -13,6 +13,7 @@ from strawberry.printer import print_schema
 from graph.account_mutations import AccountsMutation
 from graph.accounts import AccountsQuery, user_node
 from graph.context import Context
+from graph.direct_resolvers import call_resolvers_directly
 from graph.errors import ErrorShaping
 from graph.execution import TrackqlExecutionContext
 from graph.profile import SchemaPolicy, document_defences
@@ -57,6 +58,10 @@ class Subscription(TasksSubscription):
 
 
 class TrackqlSchema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        call_resolvers_directly(self)
+
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         """Expected errors are not logged; ErrorShaping logs the unexpected ones."""
 
