@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo
-from strawberry import Schema
+from strawberry import Info, Schema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
@@ -37,7 +37,7 @@ def call_resolvers_directly(schema: Schema) -> int:
     return installed
 
 
-def direct_resolver(schema: Schema, field: GraphQLField) -> Resolve | None:
+def direct_resolver(schema: Schema, field: GraphQLField) -> DirectResolver | None:
     """The direct resolver of `field`, or None when it needs Strawberry's chain."""
     definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if not isinstance(definition, StrawberryField):
@@ -57,19 +57,57 @@ def direct_resolver(schema: Schema, field: GraphQLField) -> Resolve | None:
     function = resolver.wrapped_func
     if isinstance(function, staticmethod | classmethod):
         return None  # a descriptor Strawberry binds to its type at call time
-    with_source = resolver.self_parameter is not None
-    info_parameter = resolver.info_parameter
-    if info_parameter is None:
+    info = resolver.info_parameter
+    return DirectResolver(
+        function,
+        definition,
+        schema.config.info_class,
+        with_source=resolver.self_parameter is not None,
+        info_name=None if info is None else info.name,
+        is_async=resolver.is_async,
+    )
+
+
+class DirectResolver:
+    """The function of a field, called with its source and the Info it asks for."""
+
+    __slots__ = ("_call", "definition", "is_async", "wants_info")
+
+    def __init__(
+        self,
+        function: Callable[..., Any],
+        definition: StrawberryField,
+        info_class: type[Info[Any, Any]],
+        *,
+        with_source: bool,
+        info_name: str | None,
+        is_async: bool,
+    ) -> None:
+        self.definition = definition
+        self.is_async = is_async
+        self.wants_info = info_name is not None
+        self._call = _caller(function, definition, info_class, with_source, info_name)
+
+    def __call__(self, source: Any, info: GraphQLResolveInfo[Any] | None) -> Any:
+        return self._call(source, info)
+
+
+def _caller(
+    function: Callable[..., Any],
+    definition: StrawberryField,
+    info_class: type[Info[Any, Any]],
+    with_source: bool,
+    info_name: str | None,
+) -> Resolve:
+    if info_name is None:
         if with_source:
             return lambda source, _info: function(source)
         return lambda _source, _info: function()
-    info_name = info_parameter.name
-    info_class = schema.config.info_class
 
-    def resolve(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
+    def call(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
         strawberry_info = info_class(_raw_info=info, _field=definition)
         if with_source:
             return function(source, **{info_name: strawberry_info})
         return function(**{info_name: strawberry_info})
 
-    return resolve
+    return call

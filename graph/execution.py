@@ -6,56 +6,27 @@ title, priority, isCompleted). graphql-core runs each through the general machin
 steps), which costs more than the rest of a list page. A leaf without resolver,
 arguments or extensions is read and coerced here instead; anything unusual (null,
 a value the scalar refuses) goes the general way, which reports it as always.
+
+An object whose whole selection is made of such leaves and of fields that answer
+at once is completed by a plan (graph/plans.py) in one pass.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from graphql import (
-    GraphQLField,
-    GraphQLLeafType,
-    GraphQLNonNull,
-    GraphQLObjectType,
-    GraphQLSchema,
-    is_leaf_type,
-)
+from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
-from graphql.pyutils import AwaitableOrValue, Path, Undefined, UndefinedType
+from graphql.pyutils import AwaitableOrValue, Path, UndefinedType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.field import StrawberryField
 
-# Not a value: the field needs graphql-core's general path.
-_GENERAL: Any = object()
-
-
-@dataclass(frozen=True, slots=True)
-class PlainLeaf:
-    attribute: str
-    leaf_type: GraphQLLeafType
-    non_null: bool
-
+from graph.leaves import GENERAL, PlainLeaf, plain_leaf, read_leaf
+from graph.plans import GiveUp, Planner, run_plan
 
 LeafPlans = dict[tuple[str, str], PlainLeaf | None]
 _plans: WeakKeyDictionary[GraphQLSchema, LeafPlans] = WeakKeyDictionary()
-
-
-def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
-    """How to read `field` directly, or None when it needs the general path."""
-    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(definition, StrawberryField) or not definition.is_basic_field:
-        return None
-    if field.args or not getattr(field.resolve, "_is_default", False):
-        return None
-    output = field.type
-    named = output.of_type if isinstance(output, GraphQLNonNull) else output
-    if not is_leaf_type(named):
-        return None
-    return PlainLeaf(definition.python_name, named, isinstance(output, GraphQLNonNull))
 
 
 class TrackqlExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -70,10 +41,27 @@ class TrackqlExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return _plans.setdefault(self.schema, {})
 
     @cached_property
-    def _leaf_sets(self) -> dict[int, list[tuple[str, PlainLeaf]] | None]:
-        # Keyed by id: graphql-core builds each selection's grouped field set once
-        # per request and keeps it for the request, as long as this executor.
-        return {}
+    def _planner(self) -> Planner | None:
+        if self._leaf_plans is None:
+            return None
+        return Planner(self._collect)
+
+    def _collect(
+        self, object_type: GraphQLObjectType, details: FieldDetailsList
+    ) -> GroupedFieldSet | None:
+        fields, deferred, forbidden = self.collect_subfields(object_type, details)
+        return None if deferred or forbidden else fields
+
+    def _build_info(
+        self,
+        field: GraphQLField,
+        details: FieldDetailsList,
+        parent_type: GraphQLObjectType,
+        path: Path,
+    ) -> Any:
+        return self.build_resolve_info(
+            field, [detail.node for detail in details], parent_type, path
+        )
 
     def execute_fields(
         self,
@@ -83,36 +71,17 @@ class TrackqlExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> AwaitableOrValue[dict[str, Any]]:
-        # An object whose selected fields are all plain leaves (a user's name and
-        # email) is read in one loop, without a path or a call per field.
-        leaves = self._plain_leaves(parent_type, grouped_field_set)
-        if leaves is not None:
-            results: dict[str, Any] = {}
-            for response_name, leaf in leaves:
-                value = _read(leaf, source_value)
-                if value is _GENERAL:
-                    break
-                results[response_name] = value
-            else:
-                return results
+        planner = self._planner
+        if planner is not None and position_context is None:
+            plan = planner.plan(parent_type, grouped_field_set)
+            if plan is not None:
+                try:
+                    return run_plan(plan, source_value, path, self._build_info)
+                except GiveUp:
+                    planner.gave_up(grouped_field_set)
         return super().execute_fields(
             parent_type, source_value, path, grouped_field_set, position_context
         )
-
-    def _plain_leaves(
-        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
-    ) -> list[tuple[str, PlainLeaf]] | None:
-        sets = self._leaf_sets
-        key = id(grouped_field_set)
-        if key in sets:
-            return sets[key]
-        found = [
-            (response_name, self._leaf(parent_type, field_details_list))
-            for response_name, field_details_list in grouped_field_set.items()
-        ]
-        leaves = [(name, leaf) for name, leaf in found if leaf is not None]
-        sets[key] = leaves if len(leaves) == len(found) else None
-        return sets[key]
 
     def execute_field(
         self,
@@ -124,8 +93,8 @@ class TrackqlExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> AwaitableOrValue[Any] | UndefinedType:
         leaf = self._leaf(parent_type, field_details_list)
         if leaf is not None:
-            value = _read(leaf, source)
-            if value is not _GENERAL:
+            value = read_leaf(leaf, source)
+            if value is not GENERAL:
                 return value
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
@@ -144,18 +113,3 @@ class TrackqlExecutionContext(StrawberryGraphQLCoreExecutionContext):
             field = parent_type.fields.get(key[1])
             leaf = plans[key] = None if field is None else plain_leaf(field)
             return leaf
-
-
-def _read(leaf: PlainLeaf, source: Any) -> Any:
-    """The completed value of a plain leaf, or _GENERAL when its value needs
-    graphql-core's general path (null where null is an error, a refused value)."""
-    value = getattr(source, leaf.attribute, _GENERAL)
-    if value is None:
-        return _GENERAL if leaf.non_null else None
-    if value is _GENERAL:
-        return _GENERAL
-    try:
-        coerced = leaf.leaf_type.coerce_output_value(value)
-    except Exception:  # the general path reports it
-        return _GENERAL
-    return _GENERAL if coerced is None or coerced is Undefined else coerced

@@ -1,0 +1,247 @@
+"""Selections completed in one pass, without graphql-core's per-field machinery.
+
+A page of tasks is a list of objects whose fields are attributes (title, priority)
+or resolvers that answer at once (`nodes`, an `assignee` the page loaded up front).
+graphql-core completes each of those fields through the same general steps (a
+path, a resolve info, five type checks, a call per step). A selection made only
+of such fields gets a plan, built once per request: each field read, called or
+recursed into directly.
+
+A plan never reports an error. Whatever it does not expect (an exception, a value
+still to be awaited, null where null is an error, a value its type refuses) makes
+it give up the whole object, which graphql-core then completes from the start and
+reports as always. Giving up only costs time: the fields a plan calls are reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    is_leaf_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.pyutils import Path
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.base import StrawberryObjectDefinition
+
+from graph.direct_resolvers import DirectResolver
+from graph.leaves import GENERAL, PlainLeaf, plain_leaf, read_leaf
+
+BuildInfo = Callable[[GraphQLField, FieldDetailsList, GraphQLObjectType, Path], Any]
+Collect = Callable[[GraphQLObjectType, FieldDetailsList], GroupedFieldSet | None]
+
+
+class GiveUp(Exception):
+    """The plan met something it does not expect: graphql-core takes over."""
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """How to complete a resolved value of one output type."""
+
+    non_null: bool
+    leaf: PlainLeaf | None = None
+    item: Completion | None = None  # lists
+    plan: ObjectPlan | None = None  # objects
+
+
+@dataclass(frozen=True, slots=True)
+class LeafStep:
+    response_name: str
+    leaf: PlainLeaf
+
+
+@dataclass(frozen=True, slots=True)
+class CallStep:
+    response_name: str
+    field: GraphQLField
+    details: FieldDetailsList
+    wants_info: bool
+    completion: Completion
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectPlan:
+    object_type: GraphQLObjectType
+    origin: type | None  # the Strawberry class: instances need no is_type_of
+    steps: tuple[LeafStep | CallStep, ...]
+    # Set when every step reads a leaf (a user's name and email): one tight loop.
+    leaves: tuple[tuple[str, PlainLeaf], ...] | None
+
+
+class Planner:
+    """Builds the plans of one request; graphql-core supplies the selections."""
+
+    def __init__(self, collect: Collect) -> None:
+        self._collect = collect
+        # By id of graphql-core's grouped field sets, which it keeps for the request.
+        self._plans: dict[int, ObjectPlan | None] = {}
+
+    def plan(
+        self, object_type: GraphQLObjectType, fields: GroupedFieldSet
+    ) -> ObjectPlan | None:
+        key = id(fields)
+        if key not in self._plans:
+            self._plans[key] = None  # a selection reached again while planned
+            self._plans[key] = self._build(object_type, fields)
+        return self._plans[key]
+
+    def gave_up(self, fields: GroupedFieldSet) -> None:
+        """A plan that gave up once would likely give up again on the next item
+        of the list (an assignee not loaded up front): not tried again."""
+        self._plans[id(fields)] = None
+
+    def _build(
+        self, object_type: GraphQLObjectType, fields: GroupedFieldSet
+    ) -> ObjectPlan | None:
+        steps: list[LeafStep | CallStep] = []
+        for response_name, details in fields.items():
+            step = self._step(object_type, response_name, details)
+            if step is None:
+                return None
+            steps.append(step)
+        definition = (object_type.extensions or {}).get(
+            GraphQLCoreConverter.DEFINITION_BACKREF
+        )
+        origin = (
+            definition.origin
+            if isinstance(definition, StrawberryObjectDefinition)
+            else None
+        )
+        leaves = tuple(
+            (step.response_name, step.leaf)
+            for step in steps
+            if isinstance(step, LeafStep)
+        )
+        all_leaves = leaves if len(leaves) == len(steps) else None
+        return ObjectPlan(object_type, origin, tuple(steps), all_leaves)
+
+    def _step(
+        self, object_type: GraphQLObjectType, name: str, details: FieldDetailsList
+    ) -> LeafStep | CallStep | None:
+        if any(detail.defer_usage is not None for detail in details):
+            return None
+        field = object_type.fields.get(details[0].node.name.value)
+        if field is None or field.args:
+            return None  # __typename and other meta fields, arguments
+        leaf = plain_leaf(field)
+        if leaf is not None:
+            return LeafStep(name, leaf)
+        resolve = field.resolve
+        if isinstance(resolve, DirectResolver):
+            if resolve.is_async:
+                return None
+            wants_info = resolve.wants_info
+        elif getattr(resolve, "_is_default", False):
+            wants_info = False  # an attribute holding objects (Edge.node)
+        else:
+            return None
+        completion = self._completion(field.type, details)
+        if completion is None:
+            return None
+        return CallStep(name, field, details, wants_info, completion)
+
+    def _completion(
+        self, output: GraphQLOutputType, details: FieldDetailsList
+    ) -> Completion | None:
+        non_null = isinstance(output, GraphQLNonNull)
+        named = output.of_type if isinstance(output, GraphQLNonNull) else output
+        if isinstance(named, GraphQLList):
+            item = self._completion(named.of_type, details)
+            return None if item is None else Completion(non_null, item=item)
+        if is_leaf_type(named):
+            return Completion(non_null, leaf=PlainLeaf("", named, non_null))
+        if not isinstance(named, GraphQLObjectType):
+            return None  # interfaces and unions
+        fields = self._collect(named, details)
+        plan = None if fields is None else self.plan(named, fields)
+        return None if plan is None else Completion(non_null, plan=plan)
+
+
+def run_plan(
+    plan: ObjectPlan, source: Any, path: Path | None, build_info: BuildInfo
+) -> dict[str, Any]:
+    """The completed object; raises GiveUp for graphql-core to take over."""
+    results: dict[str, Any] = {}
+    if plan.leaves is not None:
+        for response_name, leaf in plan.leaves:
+            value = read_leaf(leaf, source)
+            if value is GENERAL:
+                raise GiveUp
+            results[response_name] = value
+        return results
+    for step in plan.steps:
+        if isinstance(step, LeafStep):
+            value = read_leaf(step.leaf, source)
+            if value is GENERAL:
+                raise GiveUp
+            results[step.response_name] = value
+            continue
+        field, completion = step.field, step.completion
+        field_path = Path(path, step.response_name, plan.object_type.name)
+        info = (
+            build_info(field, step.details, plan.object_type, field_path)
+            if step.wants_info
+            else None
+        )
+        try:
+            resolved = field.resolve(source, info)  # type: ignore[misc]
+        except Exception as exc:
+            raise GiveUp from exc
+        try:
+            results[step.response_name] = _complete(
+                completion, resolved, field_path, build_info
+            )
+        except GiveUp:
+            _discard(resolved)
+            raise
+    return results
+
+
+def _complete(
+    completion: Completion, value: Any, path: Path, build_info: BuildInfo
+) -> Any:
+    if value is None:
+        if completion.non_null:
+            raise GiveUp
+        return None
+    if completion.plan is not None:
+        plan = completion.plan
+        if type(value) is not plan.origin and not _is_a(plan.object_type, value):
+            raise GiveUp
+        return run_plan(plan, value, path, build_info)
+    if completion.item is not None:
+        if not isinstance(value, list | tuple):
+            raise GiveUp
+        item = completion.item
+        return [
+            _complete(item, entry, Path(path, index, None), build_info)
+            for index, entry in enumerate(value)
+        ]
+    assert completion.leaf is not None
+    coerced = completion.leaf.coerce(value)
+    if coerced is GENERAL:
+        raise GiveUp
+    return coerced
+
+
+def _is_a(object_type: GraphQLObjectType, value: Any) -> bool:
+    if hasattr(value, "__await__"):
+        return False
+    is_type_of = object_type.is_type_of
+    # Strawberry's is_type_of does not read the info it is given.
+    return is_type_of is None or bool(is_type_of(value, None))  # type: ignore[arg-type]
+
+
+def _discard(value: Any) -> None:
+    close = getattr(value, "close", None)
+    if callable(close):
+        close()  # an unawaited coroutine: graphql-core will call the field again

@@ -1,0 +1,141 @@
+"""Selections completed by a plan answer exactly as graphql-core's general path does,
+and whatever a plan does not expect hands the object back to graphql-core with the
+same data, errors and paths."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import strawberry
+
+from graph.direct_resolvers import call_resolvers_directly
+from graph.execution import TrackqlExecutionContext
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Owner(Named):
+    age: int
+
+
+@strawberry.type
+class Stranger:
+    name: str
+
+
+OWNERS = {1: Owner(name="ada", age=36), 2: Owner(name="alan", age=41)}
+
+
+async def _later(owner_id: int) -> Owner | None:
+    await asyncio.sleep(0)
+    return OWNERS.get(owner_id)
+
+
+@strawberry.type
+class Box:
+    label: str
+    owner_id: strawberry.Private[int]
+    holder: Owner  # a plain attribute holding an object, like Edge.node
+
+    @strawberry.field
+    def owner(self, info: strawberry.Info) -> Owner | None:
+        return info.context["owners"].get(self.owner_id)
+
+    @strawberry.field
+    def strict_owner(self) -> Owner:
+        return OWNERS.get(self.owner_id)  # type: ignore[return-value]
+
+    @strawberry.field
+    def owners(self) -> list[Owner]:
+        return list(OWNERS.values())
+
+    @strawberry.field(graphql_type=Owner | None)
+    def later_owner(self) -> Any:
+        return _later(self.owner_id)
+
+    @strawberry.field
+    def broken(self) -> Owner | None:
+        raise ValueError(f"{self.label} is broken")
+
+    @strawberry.field(graphql_type=Owner | None)
+    def wrong_type(self) -> Any:
+        return Stranger(name="bob") if self.owner_id == 2 else OWNERS[1]
+
+    @strawberry.field
+    def sizes(self) -> list[int]:
+        return [1, 2**40] if self.owner_id == 2 else [1, 2]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def boxes(self) -> list[Box]:
+        return [
+            Box(label="first", owner_id=1, holder=OWNERS[1]),
+            Box(label="second", owner_id=2, holder=OWNERS[2]),
+            Box(label="third", owner_id=3, holder=OWNERS[1]),
+        ]
+
+
+class PlannedSchema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["execution_context_class"] = TrackqlExecutionContext
+        super().__init__(*args, **kwargs)
+        call_resolvers_directly(self)
+
+
+DOCUMENTS = [
+    # planned all the way down
+    "{ boxes { label holder { name age } owner { name } owners { name } } }",
+    "{ boxes { a: label b: label owner { ...N } } } fragment N on Named { name }",
+    """query($s: Boolean!) {
+      boxes { label @skip(if: $s) owner @include(if: $s) { age } }
+    }""",
+    # each hands the object back to graphql-core
+    "{ boxes { label strictOwner { name } } }",  # null where null is an error
+    "{ boxes { label laterOwner { name } } }",  # a value still to be awaited
+    "{ boxes { label broken { name } } }",  # an exception
+    "{ boxes { label wrongType { name } } }",  # a value of another type
+    "{ boxes { label sizes } }",  # a leaf its type refuses
+    "{ boxes { label owner { name __typename } } }",  # a meta field
+]
+
+
+async def _answer(schema: strawberry.Schema, document: str) -> dict[str, Any]:
+    result = await schema.execute(
+        document, variable_values={"s": False}, context_value={"owners": OWNERS}
+    )
+    errors = [(e.message, e.path) for e in result.errors or []]
+    return {"data": result.data, "errors": sorted(errors, key=str)}
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+async def test_plans_answer_as_the_general_path_does(document: str) -> None:
+    general = await _answer(strawberry.Schema(query=Query), document)
+    planned = await _answer(PlannedSchema(query=Query), document)
+    assert planned == general
+
+
+async def test_a_plan_that_gives_up_keeps_the_other_items_and_the_error_path() -> None:
+    answer = await _answer(PlannedSchema(query=Query), DOCUMENTS[3])
+    assert answer["data"] is None  # boxes is a non-null list of non-null boxes
+    assert answer["errors"] == [
+        (
+            "Cannot return null for non-nullable field Box.strictOwner.",
+            ["boxes", 2, "strictOwner"],
+        )
+    ]
+    later = await _answer(PlannedSchema(query=Query), DOCUMENTS[4])
+    assert later["data"] == {
+        "boxes": [
+            {"label": "first", "laterOwner": {"name": "ada"}},
+            {"label": "second", "laterOwner": {"name": "alan"}},
+            {"label": "third", "laterOwner": None},
+        ]
+    }
