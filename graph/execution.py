@@ -44,7 +44,7 @@ class TrackqlExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _planner(self) -> Planner | None:
         if self._leaf_plans is None:
             return None
-        return Planner(self._collect)
+        return Planner(self._collect, self._leaf)
 
     def _collect(
         self, object_type: GraphQLObjectType, details: FieldDetailsList

@@ -33,10 +33,11 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryObjectDefinition
 
 from graph.direct_resolvers import DirectResolver
-from graph.leaves import GENERAL, PlainLeaf, plain_leaf, read_leaf
+from graph.leaves import GENERAL, PlainLeaf, read_leaf
 
 BuildInfo = Callable[[GraphQLField, FieldDetailsList, GraphQLObjectType, Path], Any]
 Collect = Callable[[GraphQLObjectType, FieldDetailsList], GroupedFieldSet | None]
+FindLeaf = Callable[[GraphQLObjectType, FieldDetailsList], PlainLeaf | None]
 
 
 class GiveUp(Exception):
@@ -80,8 +81,9 @@ class ObjectPlan:
 class Planner:
     """Builds the plans of one request; graphql-core supplies the selections."""
 
-    def __init__(self, collect: Collect) -> None:
+    def __init__(self, collect: Collect, find_leaf: FindLeaf) -> None:
         self._collect = collect
+        self._find_leaf = find_leaf  # the executor's, remembered per schema
         # By id of graphql-core's grouped field sets, which it keeps for the request.
         self._plans: dict[int, ObjectPlan | None] = {}
 
@@ -132,7 +134,7 @@ class Planner:
         field = object_type.fields.get(details[0].node.name.value)
         if field is None or field.args:
             return None  # __typename and other meta fields, arguments
-        leaf = plain_leaf(field)
+        leaf = self._find_leaf(object_type, details)
         if leaf is not None:
             return LeafStep(name, leaf)
         resolve = field.resolve
