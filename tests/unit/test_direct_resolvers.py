@@ -4,7 +4,8 @@ permissions, field extensions)."""
 
 from __future__ import annotations
 
-from typing import Any
+import enum
+from typing import Annotated, Any
 
 import pytest
 import strawberry
@@ -24,6 +25,19 @@ class Deny(BasePermission):
 class Exclaim(FieldExtension):
     def resolve(self, next_: Any, source: Any, info: strawberry.Info, **kw: Any) -> Any:
         return f"{next_(source, info, **kw)}!"
+
+
+@strawberry.input
+class Range:
+    low: int
+    high: int = 10
+    note: str | None = None
+
+
+@strawberry.enum
+class Mood(enum.Enum):
+    HAPPY = "happy"
+    SAD = "sad"
 
 
 @strawberry.type
@@ -58,6 +72,19 @@ class Item:
     def with_argument(self, times: int = 1) -> str:
         return self.name * times
 
+    @strawberry.field
+    def described(
+        self,
+        info: strawberry.Info,
+        range_: Annotated[Range | None, strawberry.argument(name="range")] = None,
+        mood: Mood = Mood.HAPPY,
+        tags: list[str] | None = None,
+        given_id: strawberry.ID | None = strawberry.UNSET,
+        times: int = 1,
+    ) -> str:
+        seen = (range_, mood, tags, given_id, times, info.field_name)
+        return f"{self.name}: {seen!r}"
+
     @strawberry.field(permission_classes=[Deny])
     def secret(self) -> str | None:
         return "leaked"
@@ -91,11 +118,22 @@ DOCUMENTS = [
     "{ items { name failingNonNull } }",
     "{ items { withArgument(times: 3) secret loud } }",
     "{ items { w: where p: plain ...F } } fragment F on Item { later }",
+    "{ items { described } }",
+    """{ items { described(
+        range: {low: 1}, mood: SAD, tags: ["a"], givenId: "x", times: 2
+    ) } }""",
+    "{ items { described(range: null, givenId: null, tags: null) } }",
+    "query($r: Range) { items { described(range: $r, times: -1) } }",
+    "{ items { described(range: {low: 1, high: 2, note: null}) } }",
 ]
 
 
 async def _answer(schema: strawberry.Schema, document: str) -> dict[str, Any]:
-    result = await schema.execute(document, context_value={"who": "ada"})
+    result = await schema.execute(
+        document,
+        context_value={"who": "ada"},
+        variable_values={"r": {"low": 3, "note": "n"}},
+    )
     errors = [(e.message, e.path) for e in result.errors or []]
     return {"data": result.data, "errors": sorted(errors, key=str)}
 
@@ -117,6 +155,18 @@ async def test_permissions_and_field_extensions_still_apply() -> None:
         ]
     }
     assert [message for message, _ in answer["errors"]] == ["not allowed"] * 2
+
+
+async def test_arguments_arrive_converted_with_their_defaults() -> None:
+    answer = await _answer(DirectSchema(query=Query), DOCUMENTS[6])
+    assert answer["data"]["items"][0]["described"] == (
+        "a: (Range(low=1, high=10, note=None), <Mood.SAD: 'sad'>, ['a'], 'x', 2,"
+        " 'described')"
+    )
+    defaults = await _answer(DirectSchema(query=Query), DOCUMENTS[5])
+    assert defaults["data"]["items"][1]["described"] == (
+        "b: (None, <Mood.HAPPY: 'happy'>, None, UNSET, 1, 'described')"
+    )
 
 
 async def test_an_info_parameter_sees_the_field_and_the_context() -> None:
