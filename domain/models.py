@@ -68,6 +68,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if not isinstance(value, datetime):
             raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is UTC:
+            return value  # asyncpg's timestamptz values: already UTC, no copy
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
