@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.orm import QueryableAttribute, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -161,10 +171,18 @@ async def projects_page(
     request: keyset.PageRequest,
 ) -> keyset.Page[Project]:
     signature = PROJECT_ORDER.signature(keyset.fingerprint("projects", project_filter))
-    base = select(Project).where(*_visible(actor, project_filter))
-    query, size = keyset.apply(base, PROJECT_ORDER, signature, request)
+    query, size = keyset.reused(_page_statement, request, actor, project_filter)
     rows = (await uow.execute(query)).scalars().all()
     return keyset.page_from_rows(rows, size, PROJECT_ORDER, signature, request)
+
+
+@lru_cache(maxsize=256)
+def _page_statement(
+    actor: Actor, project_filter: ProjectFilter, request: keyset.PageRequest
+) -> tuple[Select[Any], int]:
+    signature = PROJECT_ORDER.signature(keyset.fingerprint("projects", project_filter))
+    base = select(Project).where(*_visible(actor, project_filter))
+    return keyset.apply(base, PROJECT_ORDER, signature, request)
 
 
 async def count_projects(

@@ -70,16 +70,6 @@ def _signature(scope: str, shape: Shape) -> str:
     return order.ordering().signature(keyset.fingerprint(scope, task_filter))
 
 
-def _statement(
-    build: Any, request: keyset.PageRequest, *args: Any
-) -> tuple[Select[Any], int]:
-    """`build(*args, request)`, kept in its LRU: building a statement and deriving
-    SQLAlchemy's cache key from it cost more than running it (bench/README.md). A
-    cursor's values are part of the statement, so such a request builds its own."""
-    fresh = request.after is not None or request.before is not None
-    return (build.__wrapped__ if fresh else build)(*args, request)  # type: ignore[no-any-return]
-
-
 def _records(rows: Any) -> list[TaskRecord]:
     return [TaskRecord._make(row) for row in rows]
 
@@ -88,7 +78,7 @@ async def tasks_page(
     uow: SqlUnitOfWork, listing: TaskListing, request: keyset.PageRequest
 ) -> keyset.Page[TaskRecord]:
     ordering, signature = listing.order.ordering(), listing.signature("tasks")
-    query, size = _statement(_list_statement, request, listing.shape(), False)
+    query, size = keyset.reused(_list_statement, request, listing.shape(), False)
     rows = _records(await uow.rows(query, listing.params()))
     return keyset.page_from_rows(rows, size, ordering, signature, request)
 
@@ -101,7 +91,7 @@ async def counted_tasks_page(
     backends evaluate once. None when the page is empty after a cursor (no row to
     carry it); the caller counts on its own then."""
     ordering, signature = listing.order.ordering(), listing.signature("tasks")
-    query, size = _statement(_list_statement, request, listing.shape(), True)
+    query, size = keyset.reused(_list_statement, request, listing.shape(), True)
     rows = (await uow.rows(query, listing.params())).all()
     page = keyset.page_from_rows(
         _records(row[:-1] for row in rows), size, ordering, signature, request
@@ -163,7 +153,7 @@ async def task_pages(
     scope, _ = edge
     ordering, signature = listing.order.ordering(), listing.signature(scope)
     many = len(parents) > 1
-    query, size = _statement(
+    query, size = keyset.reused(
         _page_statement, request, scope, listing.shape(), many, uow.dialect_name()
     )
     params = {**listing.params(), PARENTS: list(parents), PARENT: parents[0]}
