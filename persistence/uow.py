@@ -52,8 +52,11 @@ class SqlUnitOfWork:
     ) -> None:
         self._factory = session_factory
         self._session: AsyncSession | None = None
-        # The connection of the session's current transaction, for rows().
+        # The connection of the current transaction, for rows().
         self._connection: AsyncConnection | None = None
+        # Set when a read-only unit of work took its connection from the engine, and
+        # owns it: its session, if an ORM read needs one, is bound to it.
+        self._read_connection: AsyncConnection | None = None
         # Sibling resolvers and loader batches run concurrently on the event loop; an
         # AsyncSession must not, so every statement waits its turn here.
         self._lock = asyncio.Lock()
@@ -77,29 +80,50 @@ class SqlUnitOfWork:
 
     def _current(self) -> AsyncSession:
         if self._session is None:
-            self._session = self._factory()
+            reading = self._read_connection
+            self._session = (
+                self._factory() if reading is None else self._factory(bind=reading)
+            )
         return self._session
 
     async def _open(self) -> AsyncSession:
+        if self._session is None and self._reads_from_engine():
+            await self._connect()
         session = self._current()
-        if not session.in_transaction():
-            if self.writes:
-                options: dict[str, Any] = {WRITE_INTENT: True}
-            else:
-                bind = session.bind
-                options = read_options(bind) if isinstance(bind, AsyncEngine) else {}
+        if self._read_connection is None and not session.in_transaction():
+            options: dict[str, Any] = {WRITE_INTENT: True} if self.writes else {}
             self._connection = await session.connection(execution_options=options)
         return session
+
+    def _reads_from_engine(self) -> AsyncEngine | None:
+        engine = self._factory.kw.get("bind")
+        return engine if not self.writes and isinstance(engine, AsyncEngine) else None
+
+    async def _connect(self) -> AsyncConnection:
+        """The transaction's connection. A read-only unit of work takes it straight
+        from the engine and makes a session only for an ORM read: opening and
+        closing a session costs about as much as a short statement."""
+        engine = None if self._session is not None else self._reads_from_engine()
+        if engine is not None and self._read_connection is None:
+            connection = await engine.connect()
+            try:
+                await connection.execution_options(**read_options(engine))
+                await connection.begin()
+            except BaseException:
+                await connection.close()
+                raise
+            self._connection = self._read_connection = connection
+        elif self._read_connection is None:
+            await self._open()
+        assert self._connection is not None
+        return self._connection
 
     async def _serialised(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         async def locked() -> T:
             async with self._lock:
                 return await work(await self._open())
 
-        # graphql-core cancels sibling resolvers when a non-null field fails. A
-        # statement cancelled mid-flight would invalidate the connection, and with
-        # it the request's transaction, so a started statement runs to its end.
-        return await asyncio.shield(locked())
+        return await _run_to_end(locked())
 
     async def execute(
         self, statement: Executable, **kwargs: Any
@@ -114,11 +138,12 @@ class SqlUnitOfWork:
         identity map) costs more than a short statement itself. The sessions do not
         autoflush, so both see the same rows."""
 
-        async def on_connection(_: AsyncSession) -> Result[*tuple[Any, ...]]:
-            assert self._connection is not None  # _open() began the transaction
-            return await self._connection.execute(statement, params)
+        async def locked() -> Result[*tuple[Any, ...]]:
+            async with self._lock:
+                connection = await self._connect()
+                return await connection.execute(statement, params)
 
-        return await self._serialised(on_connection)
+        return await _run_to_end(locked())
 
     async def get(self, model: type[T], ident: Any) -> T | None:
         return await self._serialised(lambda s: s.get(model, ident))
@@ -139,6 +164,9 @@ class SqlUnitOfWork:
                 await session.flush()
 
     def dialect_name(self) -> str:
+        bind = self._factory.kw.get("bind")
+        if isinstance(bind, AsyncEngine):
+            return bind.dialect.name
         return self._current().get_bind().dialect.name
 
     async def insert_or_ignore(self, model: type[Base], **values: Any) -> None:
@@ -227,6 +255,10 @@ class SqlUnitOfWork:
                     # A failed statement rolls back its field's savepoint; only a
                     # connection lost mid-transaction leaves nothing to commit on.
                     raise ServiceUnavailable() from exc
+        reading = self._read_connection
+        if reading is not None and reading.in_transaction():
+            async with self._lock:
+                await reading.commit()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             try:
@@ -238,10 +270,21 @@ class SqlUnitOfWork:
 
     async def close(self) -> None:
         self._after_commit.clear()
-        self._connection = None
-        if self._session is not None:
+        # Statements whose callers were cancelled may still be running or waiting
+        # their turn (see _run_to_end): they finish on this transaction, which
+        # closes after them, instead of opening another that nothing would close.
+        async with self._lock:
             session, self._session = self._session, None
-            # A statement whose caller was cancelled may still be running (see
-            # _serialised); the session closes once it is done.
-            async with self._lock:
+            reading, self._read_connection = self._read_connection, None
+            self._connection = None
+            if session is not None:
                 await session.close()
+            if reading is not None:
+                await reading.close()
+
+
+async def _run_to_end(work: Awaitable[T]) -> T:
+    # graphql-core cancels sibling resolvers when a non-null field fails. A
+    # statement cancelled mid-flight would invalidate the connection, and with
+    # it the request's transaction, so a started statement runs to its end.
+    return await asyncio.shield(work)
