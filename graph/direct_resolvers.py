@@ -15,7 +15,6 @@ the function.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo
@@ -25,7 +24,6 @@ from strawberry.types.arguments import StrawberryArgument, convert_argument
 from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 
-Resolve = Callable[..., Any]
 # Values graphql-core has already coerced into what the resolver receives.
 _AS_GIVEN: tuple[object, ...] = (int, str, bool, float, ID)
 
@@ -63,49 +61,40 @@ def direct_resolver(schema: Schema, field: GraphQLField) -> DirectResolver | Non
     function = resolver.wrapped_func
     if isinstance(function, staticmethod | classmethod):
         return None  # a descriptor Strawberry binds to its type at call time
-    converter = schema.config.name_converter
-    arguments = tuple(
-        _Argument(converter.from_argument(argument), argument)
-        for argument in definition.arguments
-    )
     info = resolver.info_parameter
-    return DirectResolver(
+    call = _caller(
         function,
         definition,
-        _Conversion(schema, arguments),
+        _Conversion(schema, definition.arguments),
         schema.config.info_class,
         with_source=resolver.self_parameter is not None,
         info_name=None if info is None else info.name,
-        is_async=resolver.is_async,
     )
+    return DirectResolver(call, is_async=resolver.is_async, wants_info=info is not None)
 
 
-@dataclass(frozen=True, slots=True)
-class _Argument:
-    graphql_name: str
-    argument: StrawberryArgument
-
-    @property
-    def python_name(self) -> str:
-        return self.argument.python_name
-
-    @property
-    def as_given(self) -> bool:
-        type_ = self.argument.type
-        if isinstance(type_, StrawberryOptional):
-            type_ = type_.of_type
-        return type_ in _AS_GIVEN
+def _as_given(argument: StrawberryArgument) -> bool:
+    type_ = argument.type
+    if isinstance(type_, StrawberryOptional):
+        type_ = type_.of_type
+    return type_ in _AS_GIVEN
 
 
 class _Conversion:
     """The resolver's keyword arguments from graphql-core's argument values."""
 
-    def __init__(self, schema: Schema, arguments: tuple[_Argument, ...]) -> None:
+    def __init__(self, schema: Schema, arguments: list[StrawberryArgument]) -> None:
         self._config = schema.config
         self._scalars = schema.schema_converter.scalar_registry
+        names = schema.config.name_converter
+        # (GraphQL name, Python name, the type to convert to or None when as given)
         self._names = tuple(
-            (a.graphql_name, a.python_name, None if a.as_given else a.argument.type)
-            for a in arguments
+            (
+                names.from_argument(argument),
+                argument.python_name,
+                None if _as_given(argument) else argument.type,
+            )
+            for argument in arguments
         )
         self.has_arguments = bool(self._names)
         self.needs_info = any(kind is not None for _, _, kind in self._names)
@@ -130,29 +119,19 @@ class _Conversion:
         return converted
 
 
+Call = Callable[[Any, GraphQLResolveInfo[Any] | None, dict[str, Any]], Any]
+
+
 class DirectResolver:
     """The function of a field, called with its source, its converted arguments
-    and the Info it asks for."""
+    and the Info it asks for; plans read whether it is async or wants an Info."""
 
-    __slots__ = ("_call", "definition", "is_async", "wants_info")
+    __slots__ = ("_call", "is_async", "wants_info")
 
-    def __init__(
-        self,
-        function: Callable[..., Any],
-        definition: StrawberryField,
-        conversion: _Conversion,
-        info_class: type[Info[Any, Any]],
-        *,
-        with_source: bool,
-        info_name: str | None,
-        is_async: bool,
-    ) -> None:
-        self.definition = definition
+    def __init__(self, call: Call, *, is_async: bool, wants_info: bool) -> None:
+        self._call = call
         self.is_async = is_async
-        self.wants_info = info_name is not None
-        self._call = _caller(
-            function, definition, conversion, info_class, with_source, info_name
-        )
+        self.wants_info = wants_info
 
     def __call__(
         self, source: Any, info: GraphQLResolveInfo[Any] | None, **values: Any
@@ -165,9 +144,10 @@ def _caller(
     definition: StrawberryField,
     conversion: _Conversion,
     info_class: type[Info[Any, Any]],
+    *,
     with_source: bool,
     info_name: str | None,
-) -> Callable[[Any, GraphQLResolveInfo[Any] | None, dict[str, Any]], Any]:
+) -> Call:
     if info_name is None and not conversion.has_arguments:
         if with_source:
             return lambda source, _info, _values: function(source)
