@@ -51,6 +51,8 @@ class SqlUnitOfWork:
         notify_mail: Notify | None = None,
     ) -> None:
         self._factory = session_factory
+        bind = session_factory.kw.get("bind")
+        self._engine = bind if isinstance(bind, AsyncEngine) else None
         self._session: AsyncSession | None = None
         # The connection of the current transaction, for rows().
         self._connection: AsyncConnection | None = None
@@ -96,8 +98,7 @@ class SqlUnitOfWork:
         return session
 
     def _reads_from_engine(self) -> AsyncEngine | None:
-        engine = self._factory.kw.get("bind")
-        return engine if not self.writes and isinstance(engine, AsyncEngine) else None
+        return None if self.writes else self._engine
 
     async def _connect(self) -> AsyncConnection:
         """The transaction's connection. A read-only unit of work takes it straight
@@ -164,9 +165,8 @@ class SqlUnitOfWork:
                 await session.flush()
 
     def dialect_name(self) -> str:
-        bind = self._factory.kw.get("bind")
-        if isinstance(bind, AsyncEngine):
-            return bind.dialect.name
+        if self._engine is not None:
+            return self._engine.dialect.name
         return self._current().get_bind().dialect.name
 
     async def insert_or_ignore(self, model: type[Base], **values: Any) -> None:
