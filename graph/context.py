@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +43,8 @@ class Context:
     connection_params: dict[str, Any] | None = None
     loaders: Loaders = field(init=False)
     _actor: Actor | None = field(default=None, init=False)
+    # The session check in flight: sibling fields that need the caller share it.
+    _actor_check: asyncio.Task[Actor] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.uow)
@@ -84,6 +87,7 @@ class Context:
         self.uow = _unit_of_work(self.runtime)
         self.loaders = Loaders(self.uow)
         self._actor = actor
+        self._actor_check = None
         self.__dict__.pop("now", None)
 
     async def actor(self) -> Actor | None:
@@ -93,7 +97,12 @@ class Context:
                 raise self.bearer.error
             if self.bearer.claims is None:
                 return None
-            self._actor = await actor_from_claims(self.bearer.claims, uow=self.uow)
+            if self._actor_check is None:
+                self._actor_check = asyncio.ensure_future(
+                    actor_from_claims(self.bearer.claims, uow=self.uow)
+                )
+            # Shielded: one field's cancellation must not cancel its siblings' check.
+            self._actor = await asyncio.shield(self._actor_check)
         return self._actor
 
     async def require_actor(self) -> Actor:

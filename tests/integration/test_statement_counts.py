@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from domain.models import User
 from graph.settings import QueryLimits, Settings
-from tests.conftest import ClientFor, GraphQLClient
+from tests.conftest import POSTGRES_URL, ClientFor, GraphQLClient
 from tests.factories import TaskFactory, UserFactory, project_with_members
 from tests.integration.graphql import gid
 
@@ -89,6 +91,50 @@ async def test_doubling_the_rows_adds_no_statement(
         len(p["tasks"]["nodes"]) == 20 for p in result["data"]["projects"]["nodes"]
     )
     assert large == small
+
+
+async def read_users(
+    gql: GraphQLClient, token: str, count_statements: Any, users: list[User]
+) -> tuple[list[str], dict[str, Any]]:
+    """The statements and answer of one document with a `user(id:)` per user."""
+    fields = " ".join(
+        f'u{n}: user(id: "{gid("User", user.id)}") {{ email }}'
+        for n, user in enumerate(users)
+    )
+    document = f"{{ {fields} }}"
+    with count_statements() as log:
+        answer = await gql.as_user(token)(document)
+    return log.statements, answer
+
+
+async def test_sibling_fields_share_one_session_check_and_one_batch(
+    gql: GraphQLClient, token_for: Any, count_statements: Any
+) -> None:
+    viewer, *users = [await UserFactory.create_async() for _ in range(4)]
+
+    statements, answer = await read_users(
+        gql, await token_for(viewer), count_statements, users
+    )
+
+    assert answer == {
+        "data": {f"u{n}": {"email": u.email} for n, u in enumerate(users)}
+    }
+    # The session check, then the three users in one statement.
+    assert len(statements) == 2, statements
+
+
+@pytest.mark.skipif(POSTGRES_URL is None, reason="SQLite has no array parameters")
+async def test_postgresql_reads_any_number_of_users_with_one_statement_text(
+    gql: GraphQLClient, token_for: Any, count_statements: Any
+) -> None:
+    viewer, ann, bob = [await UserFactory.create_async() for _ in range(3)]
+    token = await token_for(viewer)
+
+    one, _ = await read_users(gql, token, count_statements, [ann])
+    two, _ = await read_users(gql, token, count_statements, [ann, bob])
+
+    # One text, so one prepared statement, whatever the number of ids in the batch.
+    assert one == two
 
 
 async def test_counts_and_viewer_fields_are_batched_too(
