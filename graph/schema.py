@@ -8,7 +8,10 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.printer import print_schema
+from strawberry.types import ExecutionContext
 
 from graph.account_mutations import AccountsMutation
 from graph.accounts import AccountsQuery, user_node
@@ -16,6 +19,7 @@ from graph.context import Context
 from graph.direct_resolvers import call_resolvers_directly
 from graph.errors import ErrorShaping
 from graph.execution import TrackqlExecutionContext
+from graph.extension_hooks import ClassHooksRunner
 from graph.profile import SchemaPolicy, document_defences
 from graph.projects import ProjectsMutation, ProjectsQuery, project_node
 from graph.relay import Node, parse_global_id
@@ -61,6 +65,11 @@ class TrackqlSchema(strawberry.Schema):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         call_resolvers_directly(self)
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return ClassHooksRunner(execution_context, extensions)
 
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         """Expected errors are not logged; ErrorShaping logs the unexpected ones."""
