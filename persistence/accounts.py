@@ -34,6 +34,7 @@ from domain.models import (
     UserRecord,
 )
 from persistence import keyset
+from persistence.driver_reads import on_the_driver
 
 if TYPE_CHECKING:
     from persistence.uow import SqlUnitOfWork
@@ -41,9 +42,10 @@ if TYPE_CHECKING:
 USER_ORDER = keyset.Ordering((keyset.SortKey("id", User.id, "int"),))
 
 # The two statements of nearly every request, built once: a statement object that
-# is reused keeps its cache key, so SQLAlchemy neither rebuilds nor re-hashes it.
+# is reused keeps its cache key, so SQLAlchemy neither rebuilds nor re-hashes it,
+# and PostgreSQL reads send it straight to asyncpg (driver_reads.py).
 USER_COLUMNS = [User.__table__.c[name] for name in UserRecord._fields]
-LIVE_SESSION_USER = (
+LIVE_SESSION_USER = on_the_driver(
     select(*USER_COLUMNS)
     .join(AuthSession, AuthSession.user_id == User.id)
     .where(
@@ -56,8 +58,10 @@ LIVE_SESSION_USER = (
 # rendered anew at every execution (the costliest step of a one-user read) and makes
 # one prepared statement per number of ids.
 USERS_BY_IDS = {
-    "postgresql": select(*USER_COLUMNS).where(
-        User.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+    "postgresql": on_the_driver(
+        select(*USER_COLUMNS).where(
+            User.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+        )
     ),
     "sqlite": select(*USER_COLUMNS).where(
         User.id.in_(bindparam("ids", expanding=True))

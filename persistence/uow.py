@@ -30,6 +30,7 @@ from persistence.accounts import (
     SessionRepository,
     UserRepository,
 )
+from persistence.driver_reads import DriverRead, driver_read
 from persistence.engine import WRITE_INTENT, read_options
 from persistence.idempotency import IdempotencyStore
 from persistence.outbox import Notify, OutboxRepository
@@ -59,6 +60,12 @@ class SqlUnitOfWork:
         # Set when a read-only unit of work took its connection from the engine, and
         # owns it: its session, if an ORM read needs one, is bound to it.
         self._read_connection: AsyncConnection | None = None
+        # The asyncpg connection under it, once a driver read (driver_reads.py) needs
+        # it; only PostgreSQL reads go straight to the driver.
+        self._driver: Any = None
+        self._driver_reads = (
+            self._engine is not None and self._engine.dialect.name == "postgresql"
+        )
         # Sibling resolvers and loader batches run concurrently on the event loop; an
         # AsyncSession must not, so every statement waits its turn here.
         self._lock = asyncio.Lock()
@@ -142,9 +149,32 @@ class SqlUnitOfWork:
         async def locked() -> Result[*tuple[Any, ...]]:
             async with self._lock:
                 connection = await self._connect()
+                if self._driver_reads and connection is self._read_connection:
+                    read = driver_read(statement, connection.dialect)
+                    if read is not None:
+                        found = await self._on_the_driver(connection, read, params)
+                        if found is not None:
+                            return found
                 return await connection.execute(statement, params)
 
         return await _run_to_end(locked())
+
+    async def _on_the_driver(
+        self,
+        connection: AsyncConnection,
+        read: DriverRead,
+        params: dict[str, Any] | None,
+    ) -> Result[*tuple[Any, ...]] | None:
+        """The rows from asyncpg itself; None when that failed, for SQLAlchemy to
+        run the statement again and fail its own way: its exception types (which
+        graph/errors.py maps), and the pool's invalidation after a disconnect."""
+        try:
+            if self._driver is None:
+                self._driver = (await connection.get_raw_connection()).driver_connection
+            return await read.run(connection, self._driver, params)
+        except Exception:
+            log.debug("driver read failed; SQLAlchemy runs it again", exc_info=True)
+            return None
 
     async def get(self, model: type[T], ident: Any) -> T | None:
         return await self._serialised(lambda s: s.get(model, ident))
@@ -276,7 +306,7 @@ class SqlUnitOfWork:
         async with self._lock:
             session, self._session = self._session, None
             reading, self._read_connection = self._read_connection, None
-            self._connection = None
+            self._connection = self._driver = None
             if session is not None:
                 await session.close()
             if reading is not None:

@@ -1,0 +1,154 @@
+"""On PostgreSQL a read-only unit of work sends its marked statements straight to
+asyncpg (persistence/driver_reads.py). The rows are the ones SQLAlchemy returns, the
+statement listeners still see them, and a failed read fails as SQLAlchemy's would."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from domain.models import AuthSession, Role, TaskRecord, UserRecord
+from domain.tasks import TaskStatus
+from graph.errors import is_database_unavailable
+from graph.runtime import Runtime
+from persistence import accounts
+from persistence.keyset import PageRequest
+from persistence.task_lists import (
+    PROJECT_TASKS,
+    TaskListing,
+    counted_tasks_page,
+    task_pages,
+)
+from persistence.tasks import TaskFilter, TaskOrder
+from persistence.uow import SqlUnitOfWork
+from tests.conftest import POSTGRES_URL
+from tests.factories import TaskFactory, UserFactory, project_with_members
+
+pytestmark = pytest.mark.skipif(
+    POSTGRES_URL is None, reason="driver reads are PostgreSQL's"
+)
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+Read = Callable[[SqlUnitOfWork], Awaitable[Any]]
+
+
+@contextmanager
+def execution_contexts(runtime: Runtime) -> Iterator[list[object]]:
+    """The execution context each statement's listeners were given: None for a
+    driver read, which has none."""
+    seen: list[object] = []
+
+    def record(
+        _conn: Any, _cursor: Any, _sql: str, _params: Any, context: Any, *_: Any
+    ) -> None:
+        seen.append(context)
+
+    target = runtime.engine.sync_engine
+    event.listen(target, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(target, "before_cursor_execute", record)
+
+
+async def both_ways(runtime: Runtime, read: Read) -> tuple[Any, Any, list[object]]:
+    """What `read` returns on a read-only unit of work (the driver) and on a writing
+    one (SQLAlchemy, in its transaction), and the read-only one's contexts."""
+    reader = SqlUnitOfWork(runtime.session_factory)
+    with execution_contexts(runtime) as contexts:
+        on_the_driver = await read(reader)
+    await reader.close()
+    writer = SqlUnitOfWork(runtime.session_factory, writes=True)
+    through_sqlalchemy = await read(writer)
+    await writer.close()
+    return on_the_driver, through_sqlalchemy, contexts
+
+
+async def test_users_read_on_the_driver_are_sqlalchemys_records(
+    runtime: Runtime, session: object
+) -> None:
+    ann = await UserFactory.create_async(role=Role.ADMIN)
+    bob = await UserFactory.create_async(is_active=False)
+    async with runtime.session_factory() as orm:
+        orm.add(AuthSession(id="s-driver", user_id=ann.id))
+        await orm.commit()
+
+    async def read(uow: SqlUnitOfWork) -> Any:
+        live = await uow.users.with_live_session(ann.id, "s-driver")
+        gone = await uow.users.with_live_session(ann.id, "no such session")
+        return live, gone, await accounts.users_by_ids(uow, [bob.id, 0, ann.id, bob.id])
+
+    driver, sqlalchemy, contexts = await both_ways(runtime, read)
+
+    assert driver == sqlalchemy
+    live, gone, found = driver
+    assert isinstance(live, UserRecord)
+    assert live.role is Role.ADMIN
+    assert live.created_at.tzinfo is not None
+    assert gone is None
+    assert [user and user.id for user in found] == [bob.id, None, ann.id, bob.id]
+    assert contexts == [None, None, None]
+
+
+async def test_task_pages_read_on_the_driver_are_sqlalchemys_pages(
+    runtime: Runtime, session: object
+) -> None:
+    owner = await UserFactory.create_async()
+    projects = [await project_with_members(owner) for _ in range(2)]
+    for project in projects:
+        for n in range(4):
+            await TaskFactory.create_async(
+                project_id=project.id,
+                priority=1 + n,
+                is_completed=n == 3,
+                due_date=NOW + timedelta(days=n - 2) if n else None,
+            )
+    parents = [p.id for p in projects]
+    pending = TaskListing(TaskFilter(status=TaskStatus.PENDING), TaskOrder(), NOW)
+    overdue = TaskListing(TaskFilter(status=TaskStatus.OVERDUE), TaskOrder(), NOW)
+
+    async def read(uow: SqlUnitOfWork) -> Any:
+        request = PageRequest(first=2)
+        return (
+            await task_pages(uow, PROJECT_TASKS, parents, pending, request),
+            await task_pages(uow, PROJECT_TASKS, parents[:1], overdue, request),
+            await counted_tasks_page(uow, pending, request),
+        )
+
+    driver, sqlalchemy, contexts = await both_ways(runtime, read)
+
+    assert driver == sqlalchemy
+    many, one, (counted, total) = driver
+    assert [len(page.rows) for page in many] == [2, 2]
+    assert all(isinstance(task, TaskRecord) for page in many for task in page.rows)
+    assert [task.priority for task in one[0].rows] == [2]
+    assert (len(counted.rows), total) == (2, 4)  # each project's first and third
+    assert contexts == [None, None, None]
+
+
+async def test_a_driver_read_on_a_dropped_connection_fails_as_unavailable(
+    runtime: Runtime, session: object
+) -> None:
+    user = await UserFactory.create_async()
+    uow = SqlUnitOfWork(runtime.session_factory)
+    assert await accounts.users_by_ids(uow, [user.id]) != [None]
+    backend = (await uow.rows(select(func.pg_backend_pid()))).scalar_one()
+    async with runtime.engine.connect() as admin:
+        await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+
+    with pytest.raises(DBAPIError) as failure:
+        await accounts.users_by_ids(uow, [user.id])
+    await uow.close()
+    again = SqlUnitOfWork(runtime.session_factory)
+    found = await accounts.users_by_ids(again, [user.id])
+    await again.close()
+
+    assert failure.value.connection_invalidated
+    assert is_database_unavailable(failure.value)
+    assert [u and u.id for u in found] == [user.id]
