@@ -37,8 +37,6 @@ class DriverRead:
     sql: str
     names: Sequence[str]
     binds: dict[str, Processor]
-    results: tuple[Processor | None, ...]
-    processes_results: bool
     metadata: SimpleResultMetaData
 
     async def run(
@@ -61,18 +59,9 @@ class DriverRead:
             dispatch.before_cursor_execute(sync, cursor, self.sql, args, None, False)
             records = await driver.fetch(self.sql, *args)
             dispatch.after_cursor_execute(sync, cursor, self.sql, args, None, False)
-        if self.processes_results:
-            processors = self.results
-            rows = [
-                tuple(
-                    value if process is None else process(value)
-                    for process, value in zip(processors, record, strict=True)
-                )
-                for record in records
-            ]
-        else:
-            rows = [tuple(record) for record in records]
-        return IteratorResult(self.metadata, iter(rows))
+        # The metadata carries the result processors: SQLAlchemy applies them as
+        # it makes each Row, in compiled code.
+        return IteratorResult(self.metadata, iter(records))
 
 
 # Marked statements, and their compiled form once a PostgreSQL read has used them.
@@ -129,7 +118,8 @@ def _compile(statement: Executable, dialect: Dialect) -> DriverRead | None:
         sql=compiled.string,
         names=tuple(names),
         binds=binds,
-        results=results,
-        processes_results=any(process is not None for process in results),
-        metadata=SimpleResultMetaData([column[0] for column in columns]),
+        metadata=SimpleResultMetaData(
+            [column[0] for column in columns],
+            _processors=list(results) if any(results) else None,
+        ),
     )
