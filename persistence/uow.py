@@ -63,6 +63,8 @@ class SqlUnitOfWork:
         # The asyncpg connection under it, once a driver read (driver_reads.py) needs
         # it; only PostgreSQL reads go straight to the driver.
         self._driver: Any = None
+        # Whether the read connection has had its read options and begin.
+        self._read_ready = False
         self._driver_reads = (
             self._engine is not None and self._engine.dialect.name == "postgresql"
         )
@@ -107,24 +109,37 @@ class SqlUnitOfWork:
     def _reads_from_engine(self) -> AsyncEngine | None:
         return None if self.writes else self._engine
 
-    async def _connect(self) -> AsyncConnection:
+    async def _connect(self, for_sqlalchemy: bool = True) -> AsyncConnection:
         """The transaction's connection. A read-only unit of work takes it straight
         from the engine and makes a session only for an ORM read: opening and
-        closing a session costs about as much as a short statement."""
+        closing a session costs about as much as a short statement. Driver reads
+        (for_sqlalchemy False) need neither its read options nor its begin, which
+        cost as much again as the checkout: it gets them before SQLAlchemy's first
+        statement on it."""
         engine = None if self._session is not None else self._reads_from_engine()
         if engine is not None and self._read_connection is None:
-            connection = await engine.connect()
-            try:
-                await connection.execution_options(**read_options(engine))
-                await connection.begin()
-            except BaseException:
-                await connection.close()
-                raise
-            self._connection = self._read_connection = connection
+            self._connection = self._read_connection = await engine.connect()
+            self._read_ready = False
         elif self._read_connection is None:
             await self._open()
-        assert self._connection is not None
-        return self._connection
+        connection = self._connection
+        assert connection is not None
+        if for_sqlalchemy and connection is self._read_connection:
+            await self._ready_for_sqlalchemy(connection)
+        return connection
+
+    async def _ready_for_sqlalchemy(self, connection: AsyncConnection) -> None:
+        if self._read_ready:
+            return
+        assert self._engine is not None
+        try:
+            await connection.execution_options(**read_options(self._engine))
+            await connection.begin()
+        except BaseException:
+            self._connection = self._read_connection = None
+            await connection.close()
+            raise
+        self._read_ready = True
 
     async def _serialised(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         async def locked() -> T:
@@ -148,13 +163,15 @@ class SqlUnitOfWork:
 
         async def locked() -> Result[*tuple[Any, ...]]:
             async with self._lock:
-                connection = await self._connect()
+                connection = await self._connect(for_sqlalchemy=False)
                 if self._driver_reads and connection is self._read_connection:
                     read = driver_read(statement, connection.dialect)
                     if read is not None:
                         found = await self._on_the_driver(connection, read, params)
                         if found is not None:
                             return found
+                if connection is self._read_connection:
+                    await self._ready_for_sqlalchemy(connection)
                 return await connection.execute(statement, params)
 
         return await _run_to_end(locked())
