@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.errors import Forbidden, Unauthenticated
-from domain.models import Project, ProjectRole, Role
+from domain.models import ProjectRole, ProjectView, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,5 +57,7 @@ def can_write_tasks(actor: Actor, role: ProjectRole | None) -> bool:
     return actor.is_admin or role in (ProjectRole.OWNER, ProjectRole.MEMBER)
 
 
-def can_update_task(actor: Actor, role: ProjectRole | None, project: Project) -> bool:
+def can_update_task(
+    actor: Actor, role: ProjectRole | None, project: ProjectView
+) -> bool:
     return can_write_tasks(actor, role) and not project.is_archived

@@ -347,6 +347,22 @@ class TaskRecord(NamedTuple):
         return task_is_overdue(self.is_completed, self.due_date, now)
 
 
+class ProjectRecord(NamedTuple):
+    """A project as the read side lists it, like TaskRecord: its columns only."""
+
+    id: int
+    name: str
+    description: str | None
+    owner_id: int
+    is_archived: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+# A project the read side shows: an entity where the write side's query loaded one.
+ProjectView = Project | ProjectRecord
+
+
 class MailOutbox(Base):
     """Mail written in the transaction that caused it, delivered after commit."""
 

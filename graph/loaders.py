@@ -9,7 +9,14 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from domain.access import Actor
-from domain.models import Project, ProjectMember, TaskRecord, User, UserView
+from domain.models import (
+    Project,
+    ProjectMember,
+    ProjectView,
+    TaskRecord,
+    User,
+    UserView,
+)
 from persistence import accounts, projects, task_lists
 from persistence.keyset import Page, PageRequest
 from persistence.projects import ProjectFilter
@@ -54,7 +61,7 @@ class Loaders:
         return DataLoader(load_fn=self._users)
 
     @cached_property
-    def project(self) -> DataLoader[int, Project | None]:
+    def project(self) -> DataLoader[int, ProjectView | None]:
         return DataLoader(load_fn=self._projects)
 
     @cached_property

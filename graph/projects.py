@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
 
@@ -49,7 +49,7 @@ class ProjectType(Node):
     owner_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, project: models.Project) -> ProjectType:
+    def from_model(cls, project: models.ProjectView) -> ProjectType:
         return cls(
             id=to_global_id("Project", project.id),
             db_id=project.id,
@@ -139,9 +139,13 @@ async def project_node(context: Context, ident: int) -> ProjectType | None:
     return None if project is None else ProjectType.from_model(project)
 
 
+# Pages of entities (User.projects) and of records (the projects query).
+ProjectRowT = TypeVar("ProjectRowT", models.Project, models.ProjectRecord)
+
+
 async def _connection(
     info: strawberry.Info[Context, None],
-    page: Page[models.Project],
+    page: Page[ProjectRowT],
     count: Callable[[], Awaitable[int]],
 ) -> Connection[ProjectType]:
     loaders = info.context.loaders

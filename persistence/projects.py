@@ -22,13 +22,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from domain.access import Actor
 from domain.errors import Conflict
-from domain.models import Project, ProjectMember, ProjectRole, User
+from domain.models import Project, ProjectMember, ProjectRecord, ProjectRole, User
 from persistence import keyset
 
 if TYPE_CHECKING:
     from persistence.uow import SqlUnitOfWork
 
 PROJECT_ORDER = keyset.Ordering((keyset.SortKey("id", Project.id, "int"),))
+# The projects page reads columns, not entities, as the task lists do.
+PROJECT_COLUMNS = [Project.__table__.c[name] for name in ProjectRecord._fields]
 MEMBER_ROLE_ORDER = {ProjectRole.OWNER: 0, ProjectRole.MEMBER: 1}
 # Aliased, since the query this filters may join project_members itself; built once,
 # since an alias costs more to build (its adapters, weak maps and events) than the
@@ -169,10 +171,10 @@ async def projects_page(
     actor: Actor,
     project_filter: ProjectFilter,
     request: keyset.PageRequest,
-) -> keyset.Page[Project]:
+) -> keyset.Page[ProjectRecord]:
     signature = PROJECT_ORDER.signature(keyset.fingerprint("projects", project_filter))
     query, size = keyset.reused(_page_statement, request, actor, project_filter)
-    rows = (await uow.execute(query)).scalars().all()
+    rows = [ProjectRecord._make(row) for row in await uow.rows(query)]
     return keyset.page_from_rows(rows, size, PROJECT_ORDER, signature, request)
 
 
@@ -181,7 +183,7 @@ def _page_statement(
     actor: Actor, project_filter: ProjectFilter, request: keyset.PageRequest
 ) -> tuple[Select[Any], int]:
     signature = PROJECT_ORDER.signature(keyset.fingerprint("projects", project_filter))
-    base = select(Project).where(*_visible(actor, project_filter))
+    base = select(*PROJECT_COLUMNS).where(*_visible(actor, project_filter))
     return keyset.apply(base, PROJECT_ORDER, signature, request)
 
 
