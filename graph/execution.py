@@ -7,8 +7,9 @@ steps), which costs more than the rest of a list page. A leaf without resolver,
 arguments or extensions is read and coerced here instead; anything unusual (null,
 a value the scalar refuses) goes the general way, which reports it as always.
 
-An object whose whole selection is made of such leaves and of fields that answer
-at once is completed by a plan (graph/plans.py) in one pass.
+An object whose selection is made of such leaves and of fields that answer at once
+is completed by a plan (graph/plans.py) in one pass; an object with other fields
+besides gets a partial plan, and only those others go through graphql-core.
 """
 
 from __future__ import annotations
@@ -19,11 +20,17 @@ from weakref import WeakKeyDictionary
 
 from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
-from graphql.pyutils import AwaitableOrValue, Path, UndefinedType
+from graphql.pyutils import (
+    AwaitableOrValue,
+    Path,
+    Undefined,
+    UndefinedType,
+    gather_with_cancel,
+)
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graph.leaves import GENERAL, PlainLeaf, plain_leaf, read_leaf
-from graph.plans import GiveUp, Planner, run_plan
+from graph.plans import GiveUp, ObjectPlan, Planner, run_plan
 
 LeafPlans = dict[tuple[str, str], PlainLeaf | None]
 _plans: WeakKeyDictionary[GraphQLSchema, LeafPlans] = WeakKeyDictionary()
@@ -76,12 +83,63 @@ class TrackqlExecutionContext(StrawberryGraphQLCoreExecutionContext):
             plan = planner.plan(parent_type, grouped_field_set)
             if plan is not None:
                 try:
-                    return run_plan(plan, source_value, path, self._build_info)
+                    planned = run_plan(plan, source_value, path, self._build_info)
                 except GiveUp:
                     planner.gave_up(grouped_field_set)
+                else:
+                    if not plan.delegated:
+                        return planned
+                    return self._with_delegated(plan, planned, source_value, path)
         return super().execute_fields(
             parent_type, source_value, path, grouped_field_set, position_context
         )
+
+    def _with_delegated(
+        self,
+        plan: ObjectPlan,
+        planned: dict[str, Any],
+        source: Any,
+        path: Path | None,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """A partial plan's results with its delegated fields, executed and awaited
+        as graphql-core's execute_fields does, in the selection's order."""
+        parent_type, is_awaitable = plan.object_type, self.is_awaitable
+        results: dict[str, Any] = {}
+        awaited: list[str] = []
+        try:
+            for name, details in plan.delegated:
+                field_path = Path(path, name, parent_type.name)
+                result = self.execute_field(
+                    parent_type, source, details, field_path, None
+                )
+                if result is not Undefined:
+                    results[name] = result
+                    if is_awaitable(result):
+                        awaited.append(name)
+        except Exception:
+            if awaited:
+                self.settle_in_background([results[name] for name in awaited])
+            raise
+
+        def in_order() -> dict[str, Any]:
+            return {
+                name: planned[name] if name in planned else results[name]
+                for name in plan.order
+                if name in planned or name in results
+            }
+
+        if not awaited:
+            return in_order()
+
+        async def awaiting() -> dict[str, Any]:
+            if len(awaited) == 1:
+                results[awaited[0]] = await results[awaited[0]]
+            else:
+                values = await gather_with_cancel(*(results[n] for n in awaited))
+                results.update(zip(awaited, values, strict=True))
+            return in_order()
+
+        return awaiting()
 
     def execute_field(
         self,

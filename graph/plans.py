@@ -11,6 +11,13 @@ A plan never reports an error. Whatever it does not expect (an exception, a valu
 still to be awaited, null where null is an error, a value its type refuses) makes
 it give up the whole object, which graphql-core then completes from the start and
 reports as always. Giving up only costs time: the fields a plan calls are reads.
+
+The object graphql-core hands to execute_fields may also get a partial plan: the
+fields a plan cannot take (async resolvers, arguments, `__typename`) are delegated
+to graphql-core's execute_field, once the planned ones are done, so that a plan
+that gives up has started none of them. A connection's `nodes` is then completed
+by the plan while its async `totalCount` goes the general way. Plans inside plans
+are always whole.
 """
 
 from __future__ import annotations
@@ -76,6 +83,9 @@ class ObjectPlan:
     steps: tuple[LeafStep | CallStep, ...]
     # Set when every step reads a leaf (a user's name and email): one tight loop.
     leaves: tuple[tuple[str, PlainLeaf], ...] | None
+    # A partial plan's fields for graphql-core, and every response name in order.
+    delegated: tuple[tuple[str, FieldDetailsList], ...] = ()
+    order: tuple[str, ...] = ()
 
 
 class Planner:
@@ -84,32 +94,52 @@ class Planner:
     def __init__(self, collect: Collect, find_leaf: FindLeaf) -> None:
         self._collect = collect
         self._find_leaf = find_leaf  # the executor's, remembered per schema
-        # By id of graphql-core's grouped field sets, which it keeps for the request.
+        # By id of graphql-core's grouped field sets, which it keeps for the request:
+        # the plans of execute_fields (maybe partial) and of completions (whole).
         self._plans: dict[int, ObjectPlan | None] = {}
+        self._whole: dict[int, ObjectPlan | None] = {}
 
     def plan(
         self, object_type: GraphQLObjectType, fields: GroupedFieldSet
     ) -> ObjectPlan | None:
-        key = id(fields)
-        if key not in self._plans:
-            self._plans[key] = None  # a selection reached again while planned
-            self._plans[key] = self._build(object_type, fields)
-        return self._plans[key]
+        """The plan of an object graphql-core executes: whole, or partial."""
+        return self._cached(self._plans, object_type, fields, partial=True)
 
     def gave_up(self, fields: GroupedFieldSet) -> None:
         """A plan that gave up once would likely give up again on the next item
         of the list (an assignee not loaded up front): not tried again."""
-        self._plans[id(fields)] = None
+        self._plans[id(fields)] = self._whole[id(fields)] = None
+
+    def _cached(
+        self,
+        plans: dict[int, ObjectPlan | None],
+        object_type: GraphQLObjectType,
+        fields: GroupedFieldSet,
+        partial: bool,
+    ) -> ObjectPlan | None:
+        key = id(fields)
+        if key not in plans:
+            plans[key] = None  # a selection reached again while planned
+            plans[key] = self._build(object_type, fields, partial)
+        return plans[key]
 
     def _build(
-        self, object_type: GraphQLObjectType, fields: GroupedFieldSet
+        self, object_type: GraphQLObjectType, fields: GroupedFieldSet, partial: bool
     ) -> ObjectPlan | None:
         steps: list[LeafStep | CallStep] = []
+        delegated: list[tuple[str, FieldDetailsList]] = []
         for response_name, details in fields.items():
-            step = self._step(object_type, response_name, details)
-            if step is None:
+            if any(detail.defer_usage is not None for detail in details):
                 return None
-            steps.append(step)
+            step = self._step(object_type, response_name, details)
+            if step is not None:
+                steps.append(step)
+            elif partial:
+                delegated.append((response_name, details))
+            else:
+                return None
+        if delegated and not any(isinstance(step, CallStep) for step in steps):
+            return None  # graphql-core reads leaves nearly as fast on its own
         definition = (object_type.extensions or {}).get(
             GraphQLCoreConverter.DEFINITION_BACKREF
         )
@@ -123,14 +153,15 @@ class Planner:
             for step in steps
             if isinstance(step, LeafStep)
         )
-        all_leaves = leaves if len(leaves) == len(steps) else None
-        return ObjectPlan(object_type, origin, tuple(steps), all_leaves)
+        all_leaves = leaves if len(leaves) == len(steps) and not delegated else None
+        order = tuple(fields) if delegated else ()
+        return ObjectPlan(
+            object_type, origin, tuple(steps), all_leaves, tuple(delegated), order
+        )
 
     def _step(
         self, object_type: GraphQLObjectType, name: str, details: FieldDetailsList
     ) -> LeafStep | CallStep | None:
-        if any(detail.defer_usage is not None for detail in details):
-            return None
         field = object_type.fields.get(details[0].node.name.value)
         if field is None or field.args:
             return None  # __typename and other meta fields, arguments
@@ -164,7 +195,9 @@ class Planner:
         if not isinstance(named, GraphQLObjectType):
             return None  # interfaces and unions
         fields = self._collect(named, details)
-        plan = None if fields is None else self.plan(named, fields)
+        if fields is None:
+            return None
+        plan = self._cached(self._whole, named, fields, partial=False)
         return None if plan is None else Completion(non_null, plan=plan)
 
 

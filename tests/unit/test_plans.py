@@ -30,6 +30,7 @@ class Stranger:
 
 
 OWNERS = {1: Owner(name="ada", age=36), 2: Owner(name="alan", age=41)}
+SCALED: list[str] = []  # the boxes whose `scaled` ran, in order
 
 
 async def _later(owner_id: int) -> Owner | None:
@@ -71,6 +72,27 @@ class Box:
     def sizes(self) -> list[int]:
         return [1, 2**40] if self.owner_id == 2 else [1, 2]
 
+    # Fields a plan leaves to graphql-core: async, or with arguments.
+    @strawberry.field
+    async def count(self, plus: int = 0) -> int:
+        await asyncio.sleep(0)
+        return self.owner_id + plus
+
+    @strawberry.field
+    async def maybe(self) -> int | None:
+        if self.owner_id == 2:
+            raise ValueError(f"{self.label} has no maybe")
+        return self.owner_id
+
+    @strawberry.field
+    def scaled(self, by: int) -> int:
+        SCALED.append(self.label)
+        return self.owner_id * by
+
+    @strawberry.field
+    def crash(self, loudly: bool = True) -> int:
+        raise ValueError(f"{self.label} crashed")
+
 
 @strawberry.type
 class Query:
@@ -104,6 +126,13 @@ DOCUMENTS = [
     "{ boxes { label wrongType { name } } }",  # a value of another type
     "{ boxes { label sizes } }",  # a leaf its type refuses
     "{ boxes { label owner { name __typename } } }",  # a meta field
+    # partial plans: graphql-core executes the fields a plan cannot take
+    "{ boxes { count(plus: 1) label owners { name } owner { name } } }",
+    "{ boxes { scaled(by: 2) owners { name } maybe __typename } }",
+    "{ boxes { owners { name } count maybe } }",  # two awaited together
+    "{ boxes { owners { name } crash } }",  # a non-null delegated field fails
+    "{ boxes { count strictOwner { name } } }",  # the planned part gives up
+    "{ boxes { scaled(by: 3) laterOwner { name } } }",  # and graphql-core recovers
 ]
 
 
@@ -139,3 +168,32 @@ async def test_a_plan_that_gives_up_keeps_the_other_items_and_the_error_path() -
             {"label": "third", "laterOwner": None},
         ]
     }
+
+
+class Spy(TrackqlExecutionContext):
+    """Records the fields each partial plan delegated."""
+
+    delegated: list[tuple[str, ...]] = []
+
+    def _with_delegated(self, plan: Any, *args: Any) -> Any:
+        Spy.delegated.append(tuple(name for name, _ in plan.delegated))
+        return super()._with_delegated(plan, *args)
+
+
+async def test_a_partial_plan_leaves_graphql_core_only_what_it_cannot_take() -> None:
+    Spy.delegated.clear()
+    schema = PlannedSchema(query=Query)
+    schema.execution_context_class = Spy
+    answer = await _answer(schema, DOCUMENTS[9])
+
+    assert Spy.delegated == [("count",)] * 3
+    assert [box["count"] for box in answer["data"]["boxes"]] == [2, 3, 4]
+    assert list(answer["data"]["boxes"][0]) == ["count", "label", "owners", "owner"]
+
+
+async def test_a_partial_plan_that_gives_up_has_started_none_of_its_fields() -> None:
+    SCALED.clear()
+    answer = await _answer(PlannedSchema(query=Query), DOCUMENTS[14])
+
+    assert [box["scaled"] for box in answer["data"]["boxes"]] == [3, 6, 9]
+    assert SCALED == ["first", "second", "third"]  # once each
