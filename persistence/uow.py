@@ -136,7 +136,7 @@ class SqlUnitOfWork:
             await connection.execution_options(**read_options(self._engine))
             await connection.begin()
         except BaseException:
-            self._connection = self._read_connection = None
+            self._connection = self._read_connection = self._driver = None
             await connection.close()
             raise
         self._read_ready = True
