@@ -27,11 +27,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 import httpx
 from sqlalchemy.engine import make_url
@@ -42,7 +40,6 @@ from bench.run import DEFAULT_ADMIN_URL, find_targets
 
 PACKAGE = "postgraphile@4"
 CACHE = Path.home() / ".cache" / "trackql-bench" / "postgraphile4"
-READY_SECONDS = 60
 
 
 def requests(targets: Targets) -> dict[str, Body]:
@@ -125,38 +122,28 @@ def _serving(command: Path, database_url: str, workers: int) -> Iterator[str]:
         *("-c", database_url, "--schema", "public", "--disable-query-log"),
         *("--host", "127.0.0.1", "--port", str(port), *cluster),
     ]
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [str(command), *arguments],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="trackql-postgraphile-") as folder:
+        log = Path(folder) / "postgraphile.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [str(command), *arguments],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
-            _wait_ready(base, process, log)
+            server.wait_until_ready(
+                process, lambda: _answers(base), log, "PostGraphile"
+            )
             yield base
         finally:
-            process.terminate()
-            process.wait(timeout=10)
+            server.stop(process)
 
 
-def _wait_ready(base: str, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
-    deadline = time.monotonic() + READY_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"PostGraphile exited: {log.read()[-2000:]!r}")
-        try:
-            answer = httpx.post(
-                f"{base}/graphql", json={"query": "{ __typename }"}, timeout=1
-            )
-            if answer.status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("PostGraphile did not answer")
+def _answers(base: str) -> bool:
+    query = {"query": "{ __typename }"}
+    return httpx.post(f"{base}/graphql", json=query, timeout=1).status_code == 200
 
 
 def _number(global_id: str) -> int:

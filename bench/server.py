@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,32 +140,41 @@ def running_server(env: dict[str, str], workers: int, log: Path) -> Iterator[Ser
         )
     server = Server(process, f"http://127.0.0.1:{port}", env, log)
     try:
-        _wait_ready(server)
+        wait_until_ready(process, lambda: _is_ready(server.url), log, "server")
         yield server
     finally:
-        _stop(process)
+        stop(process)
 
 
-def _wait_ready(server: Server) -> None:
+def _is_ready(url: str) -> bool:
+    return httpx.get(f"{url}/health/ready", timeout=1).status_code == 200
+
+
+def wait_until_ready(
+    process: subprocess.Popen[bytes], ready: Callable[[], bool], log: Path, name: str
+) -> None:
+    """Until `ready()` says so (a refused connection counts as not yet); fails with
+    the end of the log if the process exits or the time is up."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"server exited: {server.log.read_text()[-2000:]}")
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited: {log.read_text()[-2000:]}")
         try:
-            if httpx.get(f"{server.url}/health/ready", timeout=1).status_code == 200:
+            if ready():
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"server not ready: {server.log.read_text()[-2000:]}")
+    raise RuntimeError(f"{name} not ready: {log.read_text()[-2000:]}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL to the process group of a process started with
+    start_new_session (its group id is its pid)."""
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        # The server runs in its own session: its group id is its pid.
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
