@@ -219,6 +219,8 @@ def token_for(runtime: Runtime, session: AsyncSession) -> Any:
 @dataclass
 class StatementLog:
     statements: list[str] = field(default_factory=list)
+    # The execution context each one's listeners got: None for a driver read.
+    contexts: list[object] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -241,6 +243,7 @@ def count_statements(runtime: Runtime) -> Any:
                 .startswith(("BEGIN", "SAVEPOINT", "RELEASE"))
             ):
                 log.statements.append(statement)
+                log.contexts.append(args[4])
 
         target = runtime.engine.sync_engine
         event.listen(target, "before_cursor_execute", record)

@@ -4,13 +4,12 @@ statement listeners still see them, and a failed read fails as SQLAlchemy's woul
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from domain.models import AuthSession, Role, TaskRecord, UserRecord
@@ -38,40 +37,24 @@ NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 Read = Callable[[SqlUnitOfWork], Awaitable[Any]]
 
 
-@contextmanager
-def execution_contexts(runtime: Runtime) -> Iterator[list[object]]:
-    """The execution context each statement's listeners were given: None for a
-    driver read, which has none."""
-    seen: list[object] = []
-
-    def record(
-        _conn: Any, _cursor: Any, _sql: str, _params: Any, context: Any, *_: Any
-    ) -> None:
-        seen.append(context)
-
-    target = runtime.engine.sync_engine
-    event.listen(target, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(target, "before_cursor_execute", record)
-
-
-async def both_ways(runtime: Runtime, read: Read) -> tuple[Any, Any, list[object]]:
+async def both_ways(
+    runtime: Runtime, count_statements: Any, read: Read
+) -> tuple[Any, Any, list[object]]:
     """What `read` returns on a read-only unit of work (the driver) and on a writing
-    one (SQLAlchemy, in its transaction), and the read-only one's contexts."""
+    one (SQLAlchemy, in its transaction), and the read-only one's execution
+    contexts."""
     reader = SqlUnitOfWork(runtime.session_factory)
-    with execution_contexts(runtime) as contexts:
+    with count_statements() as log:
         on_the_driver = await read(reader)
     await reader.close()
     writer = SqlUnitOfWork(runtime.session_factory, writes=True)
     through_sqlalchemy = await read(writer)
     await writer.close()
-    return on_the_driver, through_sqlalchemy, contexts
+    return on_the_driver, through_sqlalchemy, log.contexts
 
 
 async def test_users_read_on_the_driver_are_sqlalchemys_records(
-    runtime: Runtime, session: object
+    runtime: Runtime, session: object, count_statements: Any
 ) -> None:
     ann = await UserFactory.create_async(role=Role.ADMIN)
     bob = await UserFactory.create_async(is_active=False)
@@ -84,7 +67,7 @@ async def test_users_read_on_the_driver_are_sqlalchemys_records(
         gone = await uow.users.with_live_session(ann.id, "no such session")
         return live, gone, await accounts.users_by_ids(uow, [bob.id, 0, ann.id, bob.id])
 
-    driver, sqlalchemy, contexts = await both_ways(runtime, read)
+    driver, sqlalchemy, contexts = await both_ways(runtime, count_statements, read)
 
     assert driver == sqlalchemy
     live, gone, found = driver
@@ -97,7 +80,7 @@ async def test_users_read_on_the_driver_are_sqlalchemys_records(
 
 
 async def test_task_pages_read_on_the_driver_are_sqlalchemys_pages(
-    runtime: Runtime, session: object
+    runtime: Runtime, session: object, count_statements: Any
 ) -> None:
     owner = await UserFactory.create_async()
     projects = [await project_with_members(owner) for _ in range(2)]
@@ -121,7 +104,7 @@ async def test_task_pages_read_on_the_driver_are_sqlalchemys_pages(
             await counted_tasks_page(uow, pending, request),
         )
 
-    driver, sqlalchemy, contexts = await both_ways(runtime, read)
+    driver, sqlalchemy, contexts = await both_ways(runtime, count_statements, read)
 
     assert driver == sqlalchemy
     many, one, (counted, total) = driver
