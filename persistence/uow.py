@@ -30,7 +30,7 @@ from persistence.accounts import (
     SessionRepository,
     UserRepository,
 )
-from persistence.driver_reads import DriverRead, driver_read
+from persistence.driver_reads import driver_read
 from persistence.engine import WRITE_INTENT, read_options
 from persistence.idempotency import IdempotencyStore
 from persistence.outbox import Notify, OutboxRepository
@@ -66,7 +66,9 @@ class SqlUnitOfWork:
         # Whether the read connection has had its read options and begin.
         self._read_ready = False
         self._driver_reads = (
-            self._engine is not None and self._engine.dialect.name == "postgresql"
+            not writes
+            and self._engine is not None
+            and self._engine.dialect.name == "postgresql"
         )
         # Sibling resolvers and loader batches run concurrently on the event loop; an
         # AsyncSession must not, so every statement waits its turn here.
@@ -163,28 +165,29 @@ class SqlUnitOfWork:
 
         async def locked() -> Result[*tuple[Any, ...]]:
             async with self._lock:
-                connection = await self._connect(for_sqlalchemy=False)
-                if self._driver_reads and connection is self._read_connection:
-                    read = driver_read(statement, connection.dialect)
-                    if read is not None:
-                        found = await self._on_the_driver(connection, read, params)
-                        if found is not None:
-                            return found
-                if connection is self._read_connection:
-                    await self._ready_for_sqlalchemy(connection)
+                found = await self._on_the_driver(statement, params)
+                if found is not None:
+                    return found
+                connection = await self._connect()
                 return await connection.execute(statement, params)
 
         return await _run_to_end(locked())
 
     async def _on_the_driver(
-        self,
-        connection: AsyncConnection,
-        read: DriverRead,
-        params: dict[str, Any] | None,
+        self, statement: Executable, params: dict[str, Any] | None
     ) -> Result[*tuple[Any, ...]] | None:
-        """The rows from asyncpg itself; None when that failed, for SQLAlchemy to
-        run the statement again and fail its own way: its exception types (which
-        graph/errors.py maps), and the pool's invalidation after a disconnect."""
+        """The rows from asyncpg itself, for a marked statement of a PostgreSQL
+        read. None otherwise, or when that failed, for SQLAlchemy to run the
+        statement and fail its own way: its exception types (which graph/errors.py
+        maps), and the pool's invalidation after a disconnect."""
+        if not self._driver_reads:
+            return None
+        connection = await self._connect(for_sqlalchemy=False)
+        if connection is not self._read_connection:
+            return None
+        read = driver_read(statement, connection.dialect)
+        if read is None:
+            return None
         try:
             if self._driver is None:
                 self._driver = (await connection.get_raw_connection()).driver_connection
