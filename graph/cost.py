@@ -55,6 +55,7 @@ from graphql import (
 from strawberry.extensions import ValidationCache
 
 from graph.limits import CACHE_SIZE, too_complex
+from graph.prepared import PreparedDocument, remember
 from persistence.keyset import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 PAGE_ARGUMENTS = ("first", "last")
@@ -274,11 +275,12 @@ class CostLimitedValidation(ValidationCache):
     ) -> list[GraphQLError]:
         context = self.execution_context
         try:
-            plan = (
-                cached_plan(schema, _Document(query, document))
-                if query is not None
-                else compile_cost(schema, document)
-            )
+            if query is None:
+                plan = compile_cost(schema, document)
+            else:
+                plan = cached_plan(schema, _Document(query, document))
+                prepared = PreparedDocument(document, plan, self._max_cost)
+                remember(schema, query, prepared)
             cost = plan.evaluate(context.operation_name, context.variables)
         except RecursionError:
             return [too_complex("Query is too complex to estimate its cost")]

@@ -53,6 +53,12 @@ def shape_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     )
 
 
+def shape_errors(
+    errors: list[GraphQLError], request_id: str | None
+) -> list[GraphQLError]:
+    return [shape_error(error, request_id) for error in errors]
+
+
 def _with(
     error: GraphQLError, message: str, extensions: dict[str, Any]
 ) -> GraphQLError:
@@ -84,4 +90,4 @@ class ErrorShaping(SchemaExtension):
         if result is not None and getattr(result, "errors", None):
             context = self.execution_context.context
             request_id = getattr(context, "request_id", None)
-            result.errors = [shape_error(e, request_id) for e in result.errors]
+            result.errors = shape_errors(result.errors, request_id)

@@ -65,7 +65,11 @@ class HideSuggestions(SchemaExtension):
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
-            result.errors = [_without_suggestion(error) for error in result.errors]
+            result.errors = hide_suggestions(result.errors)
+
+
+def hide_suggestions(errors: list[GraphQLError]) -> list[GraphQLError]:
+    return [_without_suggestion(error) for error in errors]
 
 
 def _without_suggestion(error: GraphQLError) -> GraphQLError:

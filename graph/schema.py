@@ -11,7 +11,7 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.printer import print_schema
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from graph.account_mutations import AccountsMutation
 from graph.accounts import AccountsQuery, user_node
@@ -20,6 +20,7 @@ from graph.direct_resolvers import call_resolvers_directly
 from graph.errors import ErrorShaping
 from graph.execution import TrackqlExecutionContext
 from graph.extension_hooks import ClassHooksRunner
+from graph.fast_path import PreparedRequest, execute_prepared
 from graph.profile import SchemaPolicy, document_defences
 from graph.projects import ProjectsMutation, ProjectsQuery, project_node
 from graph.relay import Node, parse_global_id
@@ -62,9 +63,25 @@ class Subscription(TasksSubscription):
 
 
 class TrackqlSchema(strawberry.Schema):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, policy: SchemaPolicy | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.policy = policy or SchemaPolicy()
         call_resolvers_directly(self)
+
+    async def execute_prepared(
+        self, request: PreparedRequest, context: Context
+    ) -> ExecutionResult | None:
+        """`execute` for a document that passed parsing, validation and the cost
+        limit before; None when the request needs `execute` (graph/fast_path.py)."""
+        return await execute_prepared(
+            self._schema,
+            self.execution_context_class,
+            request,
+            context,
+            suggestions=self.policy.suggestions,
+        )
 
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
@@ -80,7 +97,9 @@ def build_schema(
 ) -> strawberry.Schema:
     """The schema under `policy` (SchemaPolicy.from_settings); the default, the
     development profile, serves tools such as export-schema."""
+    policy = policy or SchemaPolicy()
     return TrackqlSchema(
+        policy=policy,
         query=Query,
         mutation=Mutation,
         subscription=subscription or Subscription,
@@ -90,7 +109,7 @@ def build_schema(
             ErrorShaping,
             OperationTransaction,
             RefuseNulText,
-            *document_defences(policy or SchemaPolicy()),
+            *document_defences(policy),
         ],
     )
 

@@ -23,9 +23,9 @@ class RefuseNulText(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        if _variables_hold_nul(context.variables) or (
+        if holds_nul(context.variables) or (
             document is not None
-            and _may_hold_nul(context.query)
+            and may_hold_nul(context.query)
             and _document_holds_nul(document)
         ):
             # A result set before execution makes Strawberry skip execution.
@@ -34,17 +34,17 @@ class RefuseNulText(SchemaExtension):
         yield
 
 
-def _variables_hold_nul(value: Any) -> bool:
+def holds_nul(value: Any) -> bool:
     if isinstance(value, str):
         return NUL in value
     if isinstance(value, dict):
-        return any(_variables_hold_nul(v) for v in value.values())
+        return any(holds_nul(v) for v in value.values())
     if isinstance(value, list):
-        return any(_variables_hold_nul(v) for v in value)
+        return any(holds_nul(v) for v in value)
     return False
 
 
-def _may_hold_nul(query: str | None) -> bool:
+def may_hold_nul(query: str | None) -> bool:
     # A string value holds NUL only as the raw character or as an escape, \u0000
     # or \u{0}: a document with neither needs no walk (nearly every document).
     return query is None or NUL in query or "\\u" in query

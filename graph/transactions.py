@@ -7,6 +7,7 @@ its end, and events and emails queued by committed fields are released after tha
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
 
@@ -28,13 +29,22 @@ class OperationTransaction(SchemaExtension):
 
     async def on_operation(self) -> AsyncIterator[None]:
         context = self.execution_context.context
-        try:
+        if not isinstance(context, Context):
             yield
-            if isinstance(context, Context) and context.uow.writes:
-                await context.uow.commit()
-        finally:
-            if isinstance(context, Context):
-                await context.uow.close()
+            return
+        async with operation_transaction(context):
+            yield
+
+
+@asynccontextmanager
+async def operation_transaction(context: Context) -> AsyncIterator[None]:
+    """Commits a writing operation that ran to its end; closes the unit of work."""
+    try:
+        yield
+        if context.uow.writes:
+            await context.uow.commit()
+    finally:
+        await context.uow.close()
 
 
 class InSavepoint(FieldExtension):

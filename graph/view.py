@@ -25,8 +25,10 @@ from strawberry.types.unset import UnsetType
 from graph.auth import ANONYMOUS, BearerToken
 from graph.context import Context
 from graph.errors import shape_error
+from graph.fast_path import PreparedRequest, refused_before_execution
 from graph.graphiql import TOUR, graphiql_html
 from graph.runtime import Runtime
+from graph.schema import TrackqlSchema
 from graph.subscriptions import TransportWSHandler, accept_connection
 
 JSON = "application/json"
@@ -41,13 +43,40 @@ class GraphQLView(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
-        try:
-            response = await self.run(request)
-        except HTTPException as exc:
-            # Strawberry answers a malformed request in plain text; clients of
-            # either media type parse JSON, so they get a GraphQL error body.
-            response = _malformed_request(request, exc)
+        response = None
+        if request.method == "POST":
+            response = await self._answer_prepared(request)
+        if response is None:
+            try:
+                response = await self.run(request)
+            except HTTPException as exc:
+                # Strawberry answers a malformed request in plain text; clients of
+                # either media type parse JSON, so they get a GraphQL error body.
+                response = _malformed_request(request, exc)
         await response(scope, receive, send)
+
+    async def _answer_prepared(self, request: Request) -> Response | None:
+        """The response to a JSON POST whose document was prepared before, or None
+        for the general path. The body stays read: Request caches it for `run`."""
+        schema = self.schema
+        if (
+            not isinstance(schema, TrackqlSchema)
+            or _media_type(request.headers.get("content-type")) != JSON
+        ):
+            return None
+        try:
+            prepared = PreparedRequest.from_body(orjson.loads(await request.body()))
+        except orjson.JSONDecodeError:
+            return None
+        if prepared is None:
+            return None
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, sub_response)
+        result = await schema.execute_prepared(prepared, context)
+        if result is None:
+            return None
+        response_data = await self.process_result(request, result)
+        return self.create_response(response_data, sub_response)
 
     async def execute_single(
         self,
@@ -115,7 +144,7 @@ class GraphQLView(GraphQL[Context, None]):
         if result.errors:
             result.errors = [_ensure_code(e) for e in result.errors]
         response = process_result(result)
-        if _is_request_error(result) and _negotiate(request) == GRAPHQL_RESPONSE:
+        if refused_before_execution(result) and _negotiate(request) == GRAPHQL_RESPONSE:
             # GraphQL over HTTP: a request that never started executing has no data
             # entry, and its status (set in create_response) is 400.
             del response["data"]
@@ -178,12 +207,6 @@ def _negotiate(request: Request | WebSocket) -> str:
         if preferred > 0 and preferred >= weights.get(JSON, 0)
         else JSON
     )
-
-
-def _is_request_error(result: ExecutionResult) -> bool:
-    # Parse, validation, limit and variable-coercion errors come before execution:
-    # no data, and no error has a path. Field errors always have one.
-    return result.data is None and not any(error.path for error in result.errors or ())
 
 
 def _ensure_code(error: GraphQLError) -> GraphQLError:
