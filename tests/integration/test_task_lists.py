@@ -347,3 +347,45 @@ async def test_nested_pages_match_each_projects_own_page(
     assert [p["tasks"] for p in nested["data"]["projects"]["nodes"]] == alone
     size = int(window.split(",")[0][-1])
     assert [len(page["nodes"]) for page in alone] == [size] * 3
+
+
+async def test_a_bad_nested_page_size_is_refused_at_each_project(
+    gql: GraphQLClient, token_for: Any
+) -> None:
+    owner = await UserFactory.create_async()
+    for _ in range(2):
+        await TaskFactory.create_async(
+            project_id=(await project_with_members(owner)).id
+        )
+    viewer = gql.as_user(await token_for(owner))
+
+    result = await viewer(
+        "{ projects { nodes { name tasks(first: 101) { nodes { title } } } } }"
+    )
+
+    # Connections are non-null: the first refusal nulls the page of projects.
+    [error] = result["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["fields"] == {"first": "must be between 0 and 100"}
+    assert error["path"][:2] == ["projects", "nodes"]
+    assert error["path"][-1] == "tasks"
+    assert result["data"] is None
+
+
+async def test_aliased_nested_pages_are_each_their_own_page(
+    gql: GraphQLClient, token_for: Any
+) -> None:
+    owner = await UserFactory.create_async()
+    project = await project_with_members(owner)
+    await TaskFactory.create_batch_async(3, project_id=project.id, assignee_id=owner.id)
+    viewer = gql.as_user(await token_for(owner))
+
+    result = await viewer(
+        """{ projects { nodes {
+          one: tasks(first: 1) { nodes { title } }
+          two: tasks(first: 2) { nodes { title assignee { email } } } } } }"""
+    )
+
+    [node] = result["data"]["projects"]["nodes"]
+    assert len(node["one"]["nodes"]) == 1
+    assert [t["assignee"] for t in node["two"]["nodes"]] == [{"email": owner.email}] * 2
