@@ -12,6 +12,7 @@ refuses it as always.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -95,25 +96,18 @@ def refused_before_execution(result: Any) -> bool:
     return result.data is None and not any(error.path for error in result.errors or ())
 
 
+@dataclass(frozen=True, slots=True)
 class PreparedRequest:
-    """The parts of a JSON request body this path understands, or None."""
+    """The parts of a JSON request body this path understands."""
 
-    __slots__ = ("extensions", "operation_name", "query", "variables")
-
-    def __init__(
-        self,
-        query: str,
-        variables: dict[str, Any] | None,
-        operation_name: str | None,
-        extensions: dict[str, Any] | None,
-    ) -> None:
-        self.query = query
-        self.variables = variables
-        self.operation_name = operation_name
-        self.extensions = extensions
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    extensions: dict[str, Any] | None
 
     @classmethod
     def from_body(cls, body: object) -> PreparedRequest | None:
+        """None for a body this path leaves to the general one."""
         if not isinstance(body, dict):
             return None  # a batch, or not a request at all
         query = body.get("query")
