@@ -18,7 +18,15 @@ from functools import cached_property
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+)
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import (
     AwaitableOrValue,
@@ -30,10 +38,20 @@ from graphql.pyutils import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graph.leaves import GENERAL, PlainLeaf, plain_leaf, read_leaf
-from graph.plans import GiveUp, ObjectPlan, Planner, run_plan
+from graph.plans import GiveUp, ObjectPlan, Planner, SharedPlans, run_plan
 
 LeafPlans = dict[tuple[str, str], PlainLeaf | None]
 _plans: WeakKeyDictionary[GraphQLSchema, LeafPlans] = WeakKeyDictionary()
+ExecutableNode = (
+    OperationDefinitionNode | FragmentDefinitionNode | InlineFragmentNode | FieldNode
+)
+# The plans of recent operations by id (AST nodes hash by their whole structure),
+# with the schema and the operation itself: holding the operation keeps its nodes'
+# ids, which the signatures use, from being reused. None: its selections may vary
+# with its variables, so each request plans its own. Bounded by clearing when full.
+SharedEntry = tuple[GraphQLSchema, OperationDefinitionNode, SharedPlans | None]
+_shared: dict[int, SharedEntry] = {}
+_MAX_SHARED = 256
 
 
 class TrackqlExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -51,7 +69,20 @@ class TrackqlExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _planner(self) -> Planner | None:
         if self._leaf_plans is None:
             return None
-        return Planner(self._collect, self._leaf)
+        return Planner(self._collect, self._leaf, self._shared_plans())
+
+    def _shared_plans(self) -> SharedPlans | None:
+        operation = self.operation
+        known = _shared.get(id(operation))
+        if known is not None and known[0] is self.schema and known[1] is operation:
+            return known[2]
+        nodes: list[ExecutableNode] = [operation]
+        nodes.extend(self.fragment_definitions.values())
+        plans: SharedPlans | None = None if any(map(_has_directives, nodes)) else {}
+        if len(_shared) >= _MAX_SHARED:
+            _shared.clear()
+        _shared[id(operation)] = (self.schema, operation, plans)
+        return plans
 
     def _collect(
         self, object_type: GraphQLObjectType, details: FieldDetailsList
@@ -171,3 +202,17 @@ class TrackqlExecutionContext(StrawberryGraphQLCoreExecutionContext):
             field = parent_type.fields.get(key[1])
             leaf = plans[key] = None if field is None else plain_leaf(field)
             return leaf
+
+
+def _has_directives(node: ExecutableNode) -> bool:
+    """Whether a selection under `node` has a directive (@skip, @include, @defer),
+    which may make the fields collected vary with the variables."""
+    selections = node.selection_set.selections if node.selection_set else ()
+    return any(
+        selection.directives
+        or (
+            isinstance(selection, FieldNode | InlineFragmentNode)
+            and _has_directives(selection)
+        )
+        for selection in selections
+    )

@@ -43,6 +43,9 @@ from graph.direct_resolvers import DirectResolver
 from graph.leaves import GENERAL, PlainLeaf, read_leaf
 
 BuildInfo = Callable[[GraphQLField, FieldDetailsList, GraphQLObjectType, Path], Any]
+# An object type's name and its grouped fields by response name and field nodes.
+Signature = tuple[str, tuple[tuple[object, ...], ...]]
+SharedPlans = dict[Signature, "ObjectPlan | None"]
 Collect = Callable[[GraphQLObjectType, FieldDetailsList], GroupedFieldSet | None]
 FindLeaf = Callable[[GraphQLObjectType, FieldDetailsList], PlainLeaf | None]
 
@@ -89,11 +92,20 @@ class ObjectPlan:
 
 
 class Planner:
-    """Builds the plans of one request; graphql-core supplies the selections."""
+    """Builds the plans of one request; graphql-core supplies the selections.
 
-    def __init__(self, collect: Collect, find_leaf: FindLeaf) -> None:
+    With `shared`, the plans of an operation kept from earlier requests, a plan
+    is looked up by its selection's signature before it is built. Only an
+    operation whose selections cannot vary with its variables (no directive on a
+    field or fragment) may share them: its signatures then name the same
+    selections in every request."""
+
+    def __init__(
+        self, collect: Collect, find_leaf: FindLeaf, shared: SharedPlans | None = None
+    ) -> None:
         self._collect = collect
         self._find_leaf = find_leaf  # the executor's, remembered per schema
+        self._shared = shared
         # By id of graphql-core's grouped field sets, which it keeps for the request:
         # the plans of execute_fields (maybe partial) and of completions (whole).
         self._plans: dict[int, ObjectPlan | None] = {}
@@ -103,12 +115,25 @@ class Planner:
         self, object_type: GraphQLObjectType, fields: GroupedFieldSet
     ) -> ObjectPlan | None:
         """The plan of an object graphql-core executes: whole, or partial."""
-        return self._cached(self._plans, object_type, fields, partial=True)
+        shared, key = self._shared, id(fields)
+        if shared is None or key in self._plans:
+            return self._cached(self._plans, object_type, fields, partial=True)
+        signature = (object_type.name, _signature(fields))
+        if signature in shared:
+            plan = self._plans[key] = shared[signature]
+            return plan
+        plan = self._cached(self._plans, object_type, fields, partial=True)
+        if self._shared is not None:  # still: nothing gave up while it was built
+            shared[signature] = plan
+        return plan
 
     def gave_up(self, fields: GroupedFieldSet) -> None:
         """A plan that gave up once would likely give up again on the next item
-        of the list (an assignee not loaded up front): not tried again."""
+        of the list (an assignee not loaded up front): not tried again in this
+        request, and plans built after it are not shared, since they may lack
+        the plan given up."""
         self._plans[id(fields)] = self._whole[id(fields)] = None
+        self._shared = None
 
     def _cached(
         self,
@@ -199,6 +224,13 @@ class Planner:
             return None
         plan = self._cached(self._whole, named, fields, partial=False)
         return None if plan is None else Completion(non_null, plan=plan)
+
+
+def _signature(fields: GroupedFieldSet) -> tuple[tuple[object, ...], ...]:
+    return tuple(
+        (name, *[id(detail.node) for detail in details])
+        for name, details in fields.items()
+    )
 
 
 def run_plan(

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 import strawberry
+from strawberry.extensions import ParserCache
 
 from graph.direct_resolvers import call_resolvers_directly
 from graph.execution import TrackqlExecutionContext
+from graph.plans import Planner
 
 
 @strawberry.interface
@@ -197,3 +199,68 @@ async def test_a_partial_plan_that_gives_up_has_started_none_of_its_fields() -> 
 
     assert [box["scaled"] for box in answer["data"]["boxes"]] == [3, 6, 9]
     assert SCALED == ["first", "second", "third"]  # once each
+
+
+class CachedSchema(PlannedSchema):
+    """Parses each document once, as trackql's schema does: later requests of
+    the same text execute the same operation, and share its plans."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, extensions=[ParserCache], **kwargs)
+
+
+async def _answers(
+    schema: strawberry.Schema, document: str, variables: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    answers = []
+    for values in variables:
+        result = await schema.execute(
+            document, variable_values=values, context_value={"owners": OWNERS}
+        )
+        errors = sorted(((e.message, e.path) for e in result.errors or []), key=str)
+        answers.append({"data": result.data, "errors": errors})
+    return answers
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+async def test_plans_kept_from_an_earlier_request_answer_as_the_first(
+    document: str,
+) -> None:
+    variables: list[dict[str, Any]] = [{"s": False}] * 3
+    general = await _answers(strawberry.Schema(query=Query), document, variables)
+    assert await _answers(CachedSchema(query=Query), document, variables) == general
+
+
+async def test_a_directive_under_a_planned_field_follows_each_requests_variables() -> (
+    None
+):
+    document = (
+        "query($s: Boolean!) { boxes { label owner { name age @include(if: $s) } } }"
+    )
+    variables = [{"s": False}, {"s": True}, {"s": False}]
+    answers = await _answers(CachedSchema(query=Query), document, variables)
+    assert [list(a["data"]["boxes"][0]["owner"]) for a in answers] == [
+        ["name"],
+        ["name", "age"],
+        ["name"],
+    ]
+
+
+async def test_a_later_request_of_the_same_document_builds_no_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[str] = []
+    build = Planner._build
+
+    def counting(self: Planner, object_type: Any, *args: Any) -> Any:
+        built.append(object_type.name)
+        return build(self, object_type, *args)
+
+    monkeypatch.setattr(Planner, "_build", counting)
+    schema = CachedSchema(query=Query)
+    document = DOCUMENTS[9]  # a partial plan, with whole plans inside
+    first = await _answers(schema, document, [{}])
+    assert built  # the first request plans
+    built.clear()
+    assert await _answers(schema, document, [{}, {}]) == first * 2
+    assert built == []
