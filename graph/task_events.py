@@ -65,7 +65,7 @@ async def _event(context: Context, payload: str) -> TaskEventType:
         task = task._replace(description=await _current_description(context, record))
     return TaskEventType(
         kind=TaskEventKind(record.kind),
-        task=TaskType.from_model(task, context.now),
+        task=TaskType.from_model(task, context),
         occurred_at=record.occurred_at,
         actor_id=record.actor_id,
     )

@@ -22,6 +22,7 @@ from graph.inputs import (
     task_filter,
     task_order,
 )
+from graph.loaders import Loaders
 from graph.lookahead import load_now, node_selects, selects
 from graph.projects import DeletePayload, ProjectType, viewer_role
 from graph.relay import Connection, Node, decode_id, given, page_request, to_global_id
@@ -43,11 +44,15 @@ class TaskType(Node):
     db_id: strawberry.Private[int]
     project_id: strawberry.Private[int]
     assignee_id: strawberry.Private[int | None]
+    # The request's: `assignee` then needs no Info, which a page of 200 tasks
+    # would otherwise build 200 times.
+    loaders: strawberry.Private[Loaders]
 
     @classmethod
     def from_model(
-        cls, task: models.Task | models.TaskRecord, now: datetime
+        cls, task: models.Task | models.TaskRecord, context: Context
     ) -> TaskType:
+        """The task as the request of `context` sees it."""
         return cls(
             id=to_global_id("Task", task.id),
             db_id=task.id,
@@ -59,9 +64,10 @@ class TaskType(Node):
             is_completed=task.is_completed,
             completed_at=task.completed_at,
             due_date=task.due_date,
-            is_overdue=task.is_overdue(now),
+            is_overdue=task.is_overdue(context.now),
             created_at=task.created_at,
             updated_at=task.updated_at,
+            loaders=context.loaders,
         )
 
     @strawberry.field
@@ -73,12 +79,10 @@ class TaskType(Node):
     # Not async: under a connection that loaded the assignees up front (see
     # _connection) it answers without awaiting; elsewhere it returns the awaitable.
     @strawberry.field(graphql_type=UserType | None)
-    def assignee(
-        self, info: strawberry.Info[Context, None]
-    ) -> UserType | Awaitable[UserType | None] | None:
+    def assignee(self) -> UserType | Awaitable[UserType | None] | None:
         if self.assignee_id is None:
             return None
-        return load_now(info.context.loaders.user, self.assignee_id, _user_type)
+        return load_now(self.loaders.user, self.assignee_id, _user_type)
 
     @strawberry.field
     async def viewer_can_update(self, info: strawberry.Info[Context, None]) -> bool:
@@ -108,9 +112,8 @@ async def _connection(
         ids = {task.assignee_id for task in page.rows}
         ids.discard(None)
         await context.loaders.user.load_many([i for i in ids if i is not None])
-    now = context.now
     return Connection[TaskType].build(
-        page, lambda task: TaskType.from_model(task, now), count
+        page, lambda task: TaskType.from_model(task, context), count
     )
 
 
@@ -148,7 +151,7 @@ async def assigned_tasks(
 async def task_node(context: Context, ident: int) -> TaskType | None:
     actor = await context.require_actor()
     task = await context.loaders.visible_task.load((ident, actor))
-    return None if task is None else TaskType.from_model(task, context.now)
+    return None if task is None else TaskType.from_model(task, context)
 
 
 @strawberry.type
@@ -286,7 +289,7 @@ class TasksMutation:
     ) -> TaskType:
         deps = await info.context.use_case_deps()
         task = await use_cases.create_task(input.to_new_task(), **deps)
-        return TaskType.from_model(task, info.context.now)
+        return TaskType.from_model(task, info.context)
 
     @mutation
     async def update_task(
@@ -299,7 +302,7 @@ class TasksMutation:
         task = await use_cases.update_task(
             decode_id(id, "Task"), input.to_changes(), **deps
         )
-        return TaskType.from_model(task, info.context.now)
+        return TaskType.from_model(task, info.context)
 
     @mutation
     async def delete_task(
@@ -317,8 +320,7 @@ class TasksMutation:
         tasks = await use_cases.bulk_update_tasks(
             input.ids(), input.patch.to_patch(), given(input.idempotency_key), **deps
         )
-        now = info.context.now
         return BulkUpdateTasksPayload(
             updated_count=len(tasks),
-            tasks=[TaskType.from_model(task, now) for task in tasks],
+            tasks=[TaskType.from_model(task, info.context) for task in tasks],
         )
