@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLField, GraphQLLeafType, GraphQLNonNull, is_leaf_type
+from graphql import (
+    GraphQLBoolean,
+    GraphQLField,
+    GraphQLID,
+    GraphQLLeafType,
+    GraphQLNonNull,
+    GraphQLString,
+    is_leaf_type,
+)
 from graphql.pyutils import Undefined
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -13,16 +21,33 @@ from strawberry.types.field import StrawberryField
 # Not a value: the field needs graphql-core's general path.
 GENERAL: Any = object()
 
+# Scalars whose output of a value of exactly this Python type is the value itself:
+# a page's titles and flags skip the scalar's checks.
+_AS_IS: dict[GraphQLLeafType, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
+}
+
 
 @dataclass(frozen=True, slots=True)
 class PlainLeaf:
     attribute: str
     leaf_type: GraphQLLeafType
     non_null: bool
+    as_is: type | None = None  # see _AS_IS
+
+    @classmethod
+    def of(
+        cls, attribute: str, leaf_type: GraphQLLeafType, non_null: bool
+    ) -> PlainLeaf:
+        return cls(attribute, leaf_type, non_null, _AS_IS.get(leaf_type))
 
     def coerce(self, value: Any) -> Any:
         """The output value of `value`, or GENERAL when graphql-core must report
         it (null where null is an error, a value the type refuses)."""
+        if type(value) is self.as_is:
+            return value
         if value is None:
             return GENERAL if self.non_null else None
         try:
@@ -43,12 +68,15 @@ def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
     named = output.of_type if isinstance(output, GraphQLNonNull) else output
     if not is_leaf_type(named):
         return None
-    return PlainLeaf(definition.python_name, named, isinstance(output, GraphQLNonNull))
+    non_null = isinstance(output, GraphQLNonNull)
+    return PlainLeaf.of(definition.python_name, named, non_null)
 
 
 def read_leaf(leaf: PlainLeaf, source: Any) -> Any:
     """The completed value of a plain leaf of `source`, or GENERAL."""
     value = getattr(source, leaf.attribute, GENERAL)
+    if type(value) is leaf.as_is:
+        return value
     if value is None:
         return GENERAL if leaf.non_null else None
     if value is GENERAL:
