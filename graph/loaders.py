@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -55,6 +55,8 @@ class Loaders:
 
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self.uow = uow
+        # GraphQL objects built from the users loaded (lookahead.load_now).
+        self.converted_users: dict[tuple[object, int], tuple[UserView | None, Any]] = {}
 
     @cached_property
     def user(self) -> DataLoader[int, UserView | None]:

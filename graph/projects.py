@@ -66,7 +66,10 @@ class ProjectType(Node):
     def owner(
         self, info: strawberry.Info[Context, None]
     ) -> UserType | Awaitable[UserType]:
-        return load_now(info.context.loaders.user, self.owner_id, _owner_type)
+        loaders = info.context.loaders
+        return load_now(
+            loaders.user, self.owner_id, _owner_type, loaders.converted_users
+        )
 
     @strawberry.field
     async def members(

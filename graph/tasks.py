@@ -82,7 +82,10 @@ class TaskType(Node):
     def assignee(self) -> UserType | Awaitable[UserType | None] | None:
         if self.assignee_id is None:
             return None
-        return load_now(self.loaders.user, self.assignee_id, _user_type)
+        loaders = self.loaders
+        return load_now(
+            loaders.user, self.assignee_id, _user_type, loaders.converted_users
+        )
 
     @strawberry.field
     async def viewer_can_update(self, info: strawberry.Info[Context, None]) -> bool:
