@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -35,13 +35,10 @@ class PlainLeaf:
     attribute: str
     leaf_type: GraphQLLeafType
     non_null: bool
-    as_is: type | None = None  # see _AS_IS
+    as_is: type | None = field(init=False)  # see _AS_IS
 
-    @classmethod
-    def of(
-        cls, attribute: str, leaf_type: GraphQLLeafType, non_null: bool
-    ) -> PlainLeaf:
-        return cls(attribute, leaf_type, non_null, _AS_IS.get(leaf_type))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "as_is", _AS_IS.get(self.leaf_type))
 
     def coerce(self, value: Any) -> Any:
         """The output value of `value`, or GENERAL when graphql-core must report
@@ -68,8 +65,7 @@ def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
     named = output.of_type if isinstance(output, GraphQLNonNull) else output
     if not is_leaf_type(named):
         return None
-    non_null = isinstance(output, GraphQLNonNull)
-    return PlainLeaf.of(definition.python_name, named, non_null)
+    return PlainLeaf(definition.python_name, named, isinstance(output, GraphQLNonNull))
 
 
 def read_leaf(leaf: PlainLeaf, source: Any) -> Any:

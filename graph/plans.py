@@ -216,7 +216,7 @@ class Planner:
             item = self._completion(named.of_type, details)
             return None if item is None else Completion(non_null, item=item)
         if is_leaf_type(named):
-            return Completion(non_null, leaf=PlainLeaf.of("", named, non_null))
+            return Completion(non_null, leaf=PlainLeaf("", named, non_null))
         if not isinstance(named, GraphQLObjectType):
             return None  # interfaces and unions
         fields = self._collect(named, details)
