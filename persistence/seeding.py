@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.errors import Conflict
@@ -109,6 +109,11 @@ async def seed_bench(
         await _insert_batches(
             conn, _table("tasks"), task_rows(project_ids, teams, anchor)
         )
+    async with engine.begin() as conn:
+        # The planner's statistics, which autovacuum (off on some servers, late on
+        # all) would gather only later: without them PostgreSQL scans `users` for
+        # a batch of ids instead of using its primary key.
+        await conn.execute(text("ANALYZE"))
     return SeedSummary(
         users=user_count + 1,
         projects=project_count,

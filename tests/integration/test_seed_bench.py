@@ -127,6 +127,20 @@ async def test_every_project_keeps_fifty_pending_tasks_and_some_are_overdue(
     assert await scalar(engine, overdue) > 0
 
 
+async def test_leaves_the_planner_statistics_of_the_rows_it_wrote(
+    engine: AsyncEngine, is_postgres: bool
+) -> None:
+    await seed(engine)
+
+    # Without them a batch of users by id scans the whole table on PostgreSQL.
+    if is_postgres:
+        estimated = text("SELECT reltuples FROM pg_class WHERE relname = 'tasks'")
+    else:
+        estimated = text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'tasks' LIMIT 1")
+    found = await scalar(engine, estimated)
+    assert float(str(found).split()[0]) == 1_000
+
+
 async def test_owners_and_three_members_belong_to_each_project(
     engine: AsyncEngine,
 ) -> None:
