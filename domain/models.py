@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -62,6 +63,15 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError("UTCDateTime needs an aware datetime")
         utc = value.astimezone(UTC)
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def result_processor(
+        self, dialect: Dialect, coltype: object
+    ) -> Callable[[Any], datetime | None] | None:
+        if dialect.driver == "asyncpg":
+            # asyncpg decodes timestamptz as aware UTC datetimes: nothing to do, and
+            # a page of 200 tasks would call the processor 800 times.
+            return None
+        return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -73,7 +73,7 @@ async def test_users_read_on_the_driver_are_sqlalchemys_records(
     live, gone, found = driver
     assert isinstance(live, UserRecord)
     assert live.role is Role.ADMIN
-    assert live.created_at.tzinfo is not None
+    assert live.created_at.tzinfo is UTC
     assert gone is None
     assert [user and user.id for user in found] == [bob.id, None, ann.id, bob.id]
     assert contexts == [None, None, None]
