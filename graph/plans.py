@@ -23,6 +23,7 @@ are always whole.
 from __future__ import annotations
 
 from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,14 @@ class Completion:
     item: Completion | None = None  # lists
     plan: ObjectPlan | None = None  # objects
 
+    @property
+    def needs_path(self) -> bool:
+        """Whether a field under it builds an Info, whose path a plan then makes:
+        the only use of paths here, since a plan reports no error."""
+        if self.item is not None:
+            return self.item.needs_path
+        return self.plan is not None and self.plan.needs_path
+
 
 @dataclass(frozen=True, slots=True)
 class LeafStep:
@@ -77,6 +86,11 @@ class CallStep:
     details: FieldDetailsList
     wants_info: bool
     completion: Completion
+    needs_path: bool = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        needs = self.wants_info or self.completion.needs_path
+        object.__setattr__(self, "needs_path", needs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +103,11 @@ class ObjectPlan:
     # A partial plan's fields for graphql-core, and every response name in order.
     delegated: tuple[tuple[str, FieldDetailsList], ...] = ()
     order: tuple[str, ...] = ()
+    needs_path: bool = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        needs = any(isinstance(s, CallStep) and s.needs_path for s in self.steps)
+        object.__setattr__(self, "needs_path", needs)
 
 
 class Planner:
@@ -253,12 +272,15 @@ def run_plan(
             results[step.response_name] = value
             continue
         field, completion = step.field, step.completion
-        field_path = Path(path, step.response_name, plan.object_type.name)
-        info = (
-            build_info(field, step.details, plan.object_type, field_path)
-            if step.wants_info
+        field_path = (
+            Path(path, step.response_name, plan.object_type.name)
+            if step.needs_path
             else None
         )
+        info = None
+        if step.wants_info:
+            assert field_path is not None  # needs_path
+            info = build_info(field, step.details, plan.object_type, field_path)
         try:
             resolved = field.resolve(source, info)  # type: ignore[misc]
         except Exception as exc:
@@ -274,7 +296,7 @@ def run_plan(
 
 
 def _complete(
-    completion: Completion, value: Any, path: Path, build_info: BuildInfo
+    completion: Completion, value: Any, path: Path | None, build_info: BuildInfo
 ) -> Any:
     if value is None:
         if completion.non_null:
@@ -289,6 +311,8 @@ def _complete(
         if not isinstance(value, list | tuple):
             raise GiveUp
         item = completion.item
+        if not item.needs_path:
+            return [_complete(item, entry, None, build_info) for entry in value]
         return [
             _complete(item, entry, Path(path, index, None), build_info)
             for index, entry in enumerate(value)
