@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -26,8 +26,15 @@ from persistence.uow import SqlUnitOfWork
 G = TypeVar("G", bound=Hashable)
 V = TypeVar("V")
 Members = list[tuple[ProjectMember, User]]
-TaskPages = tuple[TaskListing, PageRequest]
+# A page of tasks per parent, and whether to load the pages' assignees with them.
+TaskPages = tuple[TaskListing, PageRequest, bool]
 ProjectPages = tuple[Actor, ProjectFilter, PageRequest]
+
+
+def assignee_ids(pages: Iterable[Page[TaskRecord]]) -> list[int]:
+    """The users assigned to the tasks of some pages, each once."""
+    found = {task.assignee_id for page in pages for task in page.rows}
+    return [ident for ident in found if ident is not None]
 
 
 def by_group(
@@ -131,7 +138,7 @@ class Loaders:
     async def _project_tasks(
         self, ids: list[int], spec: TaskPages
     ) -> list[Page[TaskRecord]]:
-        return await task_lists.task_pages(self.uow, PROJECT_TASKS, ids, *spec)
+        return await self._task_pages(PROJECT_TASKS, ids, spec)
 
     async def _project_counts(self, ids: list[int], listing: TaskListing) -> list[int]:
         return await task_lists.task_counts(self.uow, PROJECT_TASKS, ids, listing)
@@ -139,7 +146,18 @@ class Loaders:
     async def _assigned_tasks(
         self, ids: list[int], spec: TaskPages
     ) -> list[Page[TaskRecord]]:
-        return await task_lists.task_pages(self.uow, ASSIGNED_TASKS, ids, *spec)
+        return await self._task_pages(ASSIGNED_TASKS, ids, spec)
+
+    async def _task_pages(
+        self, edge: tuple[str, Any], ids: list[int], spec: TaskPages
+    ) -> list[Page[TaskRecord]]:
+        listing, request, with_assignees = spec
+        pages = await task_lists.task_pages(self.uow, edge, ids, listing, request)
+        if with_assignees:
+            # Before the pages are handed out: the connections of 20 projects then
+            # answer each `assignee` from the cache, none of them awaiting a batch.
+            await self.user.load_many(assignee_ids(pages))
+        return pages
 
     async def _assigned_counts(self, ids: list[int], listing: TaskListing) -> list[int]:
         return await task_lists.task_counts(self.uow, ASSIGNED_TASKS, ids, listing)

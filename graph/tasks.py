@@ -22,7 +22,7 @@ from graph.inputs import (
     task_filter,
     task_order,
 )
-from graph.loaders import Loaders
+from graph.loaders import Loaders, TaskPages, assignee_ids
 from graph.lookahead import load_now, node_selects, selects
 from graph.projects import DeletePayload, ProjectType, viewer_role
 from graph.relay import Connection, Node, decode_id, given, page_request, to_global_id
@@ -77,7 +77,8 @@ class TaskType(Node):
         return ProjectType.from_model(project)
 
     # Not async: under a connection that loaded the assignees up front (see
-    # _connection) it answers without awaiting; elsewhere it returns the awaitable.
+    # _connection and Loaders._task_pages) it answers without awaiting; elsewhere
+    # it returns the awaitable.
     @strawberry.field(graphql_type=UserType | None)
     def assignee(self) -> UserType | Awaitable[UserType | None] | None:
         if self.assignee_id is None:
@@ -110,14 +111,27 @@ async def _connection(
 ) -> Connection[TaskType]:
     context = info.context
     if node_selects(info, "assignee"):
-        # One batch for every page of the request (sibling connections load at
-        # the same time), instead of one awaiting resolver per task.
-        ids = {task.assignee_id for task in page.rows}
-        ids.discard(None)
-        await context.loaders.user.load_many([i for i in ids if i is not None])
+        # One batch for the page, instead of one awaiting resolver per task.
+        await context.loaders.user.load_many(assignee_ids([page]))
+    return _built(context, page, count)
+
+
+def _built(
+    context: Context,
+    page: Page[models.TaskRecord],
+    count: Callable[[], Awaitable[int]],
+) -> Connection[TaskType]:
     return Connection[TaskType].build(
         page, lambda task: TaskType.from_model(task, context), count
     )
+
+
+def _pages_spec(
+    info: strawberry.Info[Context, None], listing: TaskListing, request: PageRequest
+) -> TaskPages:
+    # The loader batches the pages of sibling connections, and their assignees
+    # when the nodes select them.
+    return (listing, request, node_selects(info, "assignee"))
 
 
 async def project_tasks(
@@ -130,9 +144,10 @@ async def project_tasks(
     """Project.tasks: the caller sees the project, so every task of it."""
     context = info.context
     listing = TaskListing(task_filter(filter), task_order(order_by), context.now)
-    page = await context.loaders.project_tasks.load((project_id, (listing, request)))
+    spec = _pages_spec(info, listing, request)
+    page = await context.loaders.project_tasks.load((project_id, spec))
     loader = context.loaders.project_task_count
-    return await _connection(info, page, lambda: loader.load((project_id, listing)))
+    return _built(context, page, lambda: loader.load((project_id, listing)))
 
 
 async def assigned_tasks(
@@ -146,9 +161,10 @@ async def assigned_tasks(
     context = info.context
     actor = await context.require_actor()
     listing = TaskListing(task_filter(filter), task_order(order_by), context.now, actor)
-    page = await context.loaders.assigned_tasks.load((user_id, (listing, request)))
+    spec = _pages_spec(info, listing, request)
+    page = await context.loaders.assigned_tasks.load((user_id, spec))
     loader = context.loaders.assigned_task_count
-    return await _connection(info, page, lambda: loader.load((user_id, listing)))
+    return _built(context, page, lambda: loader.load((user_id, listing)))
 
 
 async def task_node(context: Context, ident: int) -> TaskType | None:
