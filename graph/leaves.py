@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
     GraphQLBoolean,
     GraphQLField,
     GraphQLID,
+    GraphQLInt,
     GraphQLLeafType,
     GraphQLNonNull,
     GraphQLString,
@@ -21,12 +24,14 @@ from strawberry.types.field import StrawberryField
 # Not a value: the field needs graphql-core's general path.
 GENERAL: Any = object()
 
-# Scalars whose output of a value of exactly this Python type is the value itself:
-# a page's titles and flags skip the scalar's checks.
+# Scalars whose output of a value of exactly this Python type is the value itself
+# (an int within Int's 32 bits): a page's titles, flags and priorities skip the
+# scalar's checks.
 _AS_IS: dict[GraphQLLeafType, type] = {
     GraphQLString: str,
     GraphQLID: str,
     GraphQLBoolean: bool,
+    GraphQLInt: int,
 }
 
 
@@ -43,7 +48,10 @@ class PlainLeaf:
     def coerce(self, value: Any) -> Any:
         """The output value of `value`, or GENERAL when graphql-core must report
         it (null where null is an error, a value the type refuses)."""
-        if type(value) is self.as_is:
+        kind = type(value)
+        if kind is self.as_is and (
+            kind is not int or GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT
+        ):
             return value
         if value is None:
             return GENERAL if self.non_null else None
@@ -71,7 +79,10 @@ def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
 def read_leaf(leaf: PlainLeaf, source: Any) -> Any:
     """The completed value of a plain leaf of `source`, or GENERAL."""
     value = getattr(source, leaf.attribute, GENERAL)
-    if type(value) is leaf.as_is:
+    kind = type(value)
+    if kind is leaf.as_is and (
+        kind is not int or GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT
+    ):
         return value
     if value is None:
         return GENERAL if leaf.non_null else None
