@@ -63,7 +63,7 @@ class Loaders:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self.uow = uow
         # GraphQL objects built from the users loaded (lookahead.load_now).
-        self.converted_users: dict[tuple[object, int], tuple[UserView | None, Any]] = {}
+        self.converted_users: dict[tuple[object, int], tuple[object, Any]] = {}
 
     @cached_property
     def user(self) -> DataLoader[int, UserView | None]:

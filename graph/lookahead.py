@@ -96,24 +96,25 @@ def load_now(
     loader: DataLoader[K, V],
     key: K,
     convert: Callable[[V], R],
-    converted: dict[tuple[object, K], tuple[V, R]] | None = None,
+    converted: dict[tuple[object, K], tuple[object, R]] | None = None,
 ) -> R | Awaitable[R]:
     """`convert` of the loaded value, at once when the loader already holds it,
     else as an awaitable: a plain value keeps graphql-core on its synchronous path.
     With `converted`, a value converted before is converted once (a page's 180
     assignees are some 60 users)."""
     future = loader.cache_map.get(key)
+    if converted is not None and future is not None:
+        known = converted.get((convert, key))
+        # The same future, done when converted: the same value. A key loaded
+        # again has a new one.
+        if known is not None and known[0] is future:
+            return known[1]
     loaded = future is not None and future.done() and not future.cancelled()
     if future is None or not loaded or future.exception() is not None:
         return _converted(loader.load(key), convert)
-    value = future.result()
-    if converted is None:
-        return convert(value)
-    known = converted.get((convert, key))
-    if known is not None and known[0] is value:
-        return known[1]
-    result = convert(value)
-    converted[(convert, key)] = (value, result)
+    result = convert(future.result())
+    if converted is not None:
+        converted[(convert, key)] = (future, result)
     return result
 
 

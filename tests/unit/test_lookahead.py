@@ -38,7 +38,7 @@ async def test_a_loaded_value_is_answered_at_once_and_an_unloaded_one_later() ->
 async def test_with_a_memory_each_loaded_value_is_converted_once() -> None:
     loader = DataLoader(load_fn=_names)
     await loader.load_many([1, 2])
-    converted: dict[tuple[object, int], tuple[str | None, Built]] = {}
+    converted: dict[tuple[object, int], tuple[object, Built]] = {}
 
     first = load_now(loader, 1, Built, converted)
     assert load_now(loader, 1, Built, converted) is first
@@ -49,7 +49,7 @@ async def test_with_a_memory_each_loaded_value_is_converted_once() -> None:
 async def test_a_value_loaded_again_is_converted_again() -> None:
     loader = DataLoader(load_fn=_names)
     await loader.load(1)
-    converted: dict[tuple[object, int], tuple[str | None, Built]] = {}
+    converted: dict[tuple[object, int], tuple[object, Built]] = {}
     first = load_now(loader, 1, Built, converted)
 
     NAMES[1] = "ada lovelace"
