@@ -5,11 +5,11 @@ from __future__ import annotations
 import gc
 
 # CPython's default (700) runs a young collection every few hundred allocations, so
-# a response of a few thousand objects pays for several. A request's objects form
-# cycles, freed only by the collector: a higher threshold holds more of them, so
-# 2,000 is the compromise measured in bench/README.md (Q2 at 64 connections, one
-# worker: 700 gives 29 req/s and 105 MiB, 2,000 39 req/s and 123 MiB, 7,000 41
-# req/s and 169 MiB).
+# a response of a few thousand objects pays for several. 2,000 is the compromise
+# measured in bench/README.md when a request's rows still waited in reference
+# cycles for the collector (Q2 at 64 connections, one worker: 700 gives 29 req/s
+# and 105 MiB, 2,000 39 req/s and 123 MiB, 7,000 41 req/s and 169 MiB); now they
+# are freed when the request ends (tests/integration/test_request_garbage.py).
 YOUNG_GENERATION_THRESHOLD = 2_000
 
 

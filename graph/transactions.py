@@ -38,13 +38,13 @@ class OperationTransaction(SchemaExtension):
 
 @asynccontextmanager
 async def operation_transaction(context: Context) -> AsyncIterator[None]:
-    """Commits a writing operation that ran to its end; closes the unit of work."""
+    """Commits a writing operation that ran to its end; closes the context."""
     try:
         yield
         if context.uow.writes:
             await context.uow.commit()
     finally:
-        await context.uow.close()
+        await context.close()
 
 
 class InSavepoint(FieldExtension):
