@@ -45,9 +45,7 @@ async def test_a_page_of_projects_and_tasks_leaves_no_row_to_the_collector(
     for _ in range(3):
         project = await project_with_members(viewer)
         for _ in range(4):
-            await TaskFactory.create_async(
-                project_id=project.id, assignee_id=viewer.id
-            )
+            await TaskFactory.create_async(project_id=project.id, assignee_id=viewer.id)
     client = gql.as_user(await token_for(viewer))
     first = await client(PAGE)  # caches and plans are built once, and kept
 
