@@ -94,6 +94,24 @@ class CallStep:
 
 
 @dataclass(frozen=True, slots=True)
+class AsyncCall:
+    """An async direct resolver whose value a whole plan completes (a connection)."""
+
+    field: GraphQLField
+    completion: Completion
+
+
+@dataclass(frozen=True, slots=True)
+class Delegated:
+    """A field of a partial plan for the executor: through graphql-core's
+    execute_field, or, with `call`, by the executor itself."""
+
+    response_name: str
+    details: FieldDetailsList
+    call: AsyncCall | None
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectPlan:
     object_type: GraphQLObjectType
     origin: type | None  # the Strawberry class: instances need no is_type_of
@@ -101,7 +119,7 @@ class ObjectPlan:
     # Set when every step reads a leaf (a user's name and email): one tight loop.
     leaves: tuple[tuple[str, PlainLeaf], ...] | None
     # A partial plan's fields for graphql-core, and every response name in order.
-    delegated: tuple[tuple[str, FieldDetailsList], ...] = ()
+    delegated: tuple[Delegated, ...] = ()
     order: tuple[str, ...] = ()
     needs_path: bool = dataclasses.field(init=False)
 
@@ -171,7 +189,7 @@ class Planner:
         self, object_type: GraphQLObjectType, fields: GroupedFieldSet, partial: bool
     ) -> ObjectPlan | None:
         steps: list[LeafStep | CallStep] = []
-        delegated: list[tuple[str, FieldDetailsList]] = []
+        delegated: list[Delegated] = []
         for response_name, details in fields.items():
             if any(detail.defer_usage is not None for detail in details):
                 return None
@@ -179,7 +197,7 @@ class Planner:
             if step is not None:
                 steps.append(step)
             elif partial:
-                delegated.append((response_name, details))
+                delegated.append(self._delegated(object_type, response_name, details))
             else:
                 return None
         if delegated and not any(isinstance(step, CallStep) for step in steps):
@@ -225,6 +243,19 @@ class Planner:
         if completion is None:
             return None
         return CallStep(name, field, details, wants_info, completion)
+
+    def _delegated(
+        self, object_type: GraphQLObjectType, name: str, details: FieldDetailsList
+    ) -> Delegated:
+        field = object_type.fields.get(details[0].node.name.value)
+        resolve = None if field is None else field.resolve
+        if field is None or not (
+            isinstance(resolve, DirectResolver) and resolve.is_async
+        ):
+            return Delegated(name, details, None)
+        completion = self._completion(field.type, details)
+        call = None if completion is None else AsyncCall(field, completion)
+        return Delegated(name, details, call)
 
     def _completion(
         self, output: GraphQLOutputType, details: FieldDetailsList
@@ -286,7 +317,7 @@ def run_plan(
         except Exception as exc:
             raise GiveUp from exc
         try:
-            results[step.response_name] = _complete(
+            results[step.response_name] = complete(
                 completion, resolved, field_path, build_info
             )
         except GiveUp:
@@ -295,9 +326,10 @@ def run_plan(
     return results
 
 
-def _complete(
+def complete(
     completion: Completion, value: Any, path: Path | None, build_info: BuildInfo
 ) -> Any:
+    """The completed `value`; raises GiveUp for graphql-core to take over."""
     if value is None:
         if completion.non_null:
             raise GiveUp
@@ -312,9 +344,9 @@ def _complete(
             raise GiveUp
         item = completion.item
         if not item.needs_path:
-            return [_complete(item, entry, None, build_info) for entry in value]
+            return [complete(item, entry, None, build_info) for entry in value]
         return [
-            _complete(item, entry, Path(path, index, None), build_info)
+            complete(item, entry, Path(path, index, None), build_info)
             for index, entry in enumerate(value)
         ]
     assert completion.leaf is not None

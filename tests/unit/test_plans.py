@@ -95,6 +95,24 @@ class Box:
     def crash(self, loudly: bool = True) -> int:
         raise ValueError(f"{self.label} crashed")
 
+    # Async fields whose objects a plan completes, as a connection's.
+    @strawberry.field
+    async def found(self, plus: int = 0) -> Owner | None:
+        await asyncio.sleep(0)
+        return OWNERS.get(self.owner_id + plus)
+
+    @strawberry.field
+    async def kept(self, plus: int = 0) -> Owner:
+        await asyncio.sleep(0)
+        if self.owner_id + plus == 2:
+            raise ValueError(f"{self.label} lost its owner")
+        return OWNERS.get(self.owner_id + plus)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def found_later(self) -> Box:
+        await asyncio.sleep(0)
+        return self
+
 
 @strawberry.type
 class Query:
@@ -135,12 +153,22 @@ DOCUMENTS = [
     "{ boxes { owners { name } crash } }",  # a non-null delegated field fails
     "{ boxes { count strictOwner { name } } }",  # the planned part gives up
     "{ boxes { scaled(by: 3) laterOwner { name } } }",  # and graphql-core recovers
+    # async fields completed by a plan, their arguments coerced once per node
+    "{ boxes { owners { name } found(plus: 1) { name age } } }",
+    "{ boxes { owners { name } a: found { name } b: found(plus: 1) { name } } }",
+    "query($p: Int!) { boxes { owners { name } found(plus: $p) { name } } }",
+    "{ boxes { owners { name } kept { name } } }",  # raises, then a null: errors
+    "{ boxes { owners { name } kept(plus: 1) { name } } }",
+    "{ boxes { owners { name } foundLater { label strictOwner { name } } } }",
+    "{ boxes { owners { name } foundLater { label laterOwner { name } } } }",
 ]
 
 
 async def _answer(schema: strawberry.Schema, document: str) -> dict[str, Any]:
     result = await schema.execute(
-        document, variable_values={"s": False}, context_value={"owners": OWNERS}
+        document,
+        variable_values={"s": False, "p": 1},
+        context_value={"owners": OWNERS},
     )
     errors = [(e.message, e.path) for e in result.errors or []]
     return {"data": result.data, "errors": sorted(errors, key=str)}
@@ -178,7 +206,7 @@ class Spy(TrackqlExecutionContext):
     delegated: list[tuple[str, ...]] = []
 
     def _with_delegated(self, plan: Any, *args: Any) -> Any:
-        Spy.delegated.append(tuple(name for name, _ in plan.delegated))
+        Spy.delegated.append(tuple(step.response_name for step in plan.delegated))
         return super()._with_delegated(plan, *args)
 
 
