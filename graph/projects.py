@@ -21,6 +21,7 @@ from graph.inputs import (
     change,
     project_filter,
 )
+from graph.loaders import Loaders
 from graph.lookahead import load_now, node_selects
 from graph.relay import Connection, Node, decode_id, given, page_request, to_global_id
 from graph.transactions import mutation
@@ -47,9 +48,11 @@ class ProjectType(Node):
     is_archived: bool
     db_id: strawberry.Private[int]
     owner_id: strawberry.Private[int]
+    # The request's: `owner` then needs no Info, as Task.assignee.
+    loaders: strawberry.Private[Loaders]
 
     @classmethod
-    def from_model(cls, project: models.ProjectView) -> ProjectType:
+    def from_model(cls, project: models.ProjectView, loaders: Loaders) -> ProjectType:
         return cls(
             id=to_global_id("Project", project.id),
             db_id=project.id,
@@ -59,14 +62,13 @@ class ProjectType(Node):
             is_archived=project.is_archived,
             created_at=project.created_at,
             updated_at=project.updated_at,
+            loaders=loaders,
         )
 
     # Not async, like Task.assignee: a page of projects loads its owners up front.
     @strawberry.field(graphql_type=UserType)
-    def owner(
-        self, info: strawberry.Info[Context, None]
-    ) -> UserType | Awaitable[UserType]:
-        loaders = info.context.loaders
+    def owner(self) -> UserType | Awaitable[UserType]:
+        loaders = self.loaders
         return load_now(
             loaders.user, self.owner_id, _owner_type, loaders.converted_users
         )
@@ -133,13 +135,13 @@ async def load_project(context: Context, raw_id: str) -> ProjectType:
     project = await context.loaders.visible_project.load(key)
     if project is None:
         raise NotFound.of("Project", raw_id)
-    return ProjectType.from_model(project)
+    return ProjectType.from_model(project, context.loaders)
 
 
 async def project_node(context: Context, ident: int) -> ProjectType | None:
     actor = await context.require_actor()
     project = await context.loaders.visible_project.load((ident, actor))
-    return None if project is None else ProjectType.from_model(project)
+    return None if project is None else ProjectType.from_model(project, context.loaders)
 
 
 # Pages of entities (User.projects) and of records (the projects query).
@@ -156,7 +158,9 @@ async def _connection(
         loaders.project.prime(project.id, project)
     if node_selects(info, "owner"):
         await loaders.user.load_many(list({p.owner_id for p in page.rows}))
-    return Connection[ProjectType].build(page, ProjectType.from_model, count)
+    return Connection[ProjectType].build(
+        page, lambda project: ProjectType.from_model(project, loaders), count
+    )
 
 
 async def member_projects(
@@ -257,7 +261,7 @@ class ProjectsMutation:
             given(input.idempotency_key),
             **await info.context.use_case_deps(),
         )
-        return ProjectType.from_model(project)
+        return ProjectType.from_model(project, info.context.loaders)
 
     @mutation(description="Owner or admin.")
     async def update_project(
@@ -271,7 +275,7 @@ class ProjectsMutation:
             input.to_changes(),
             **await info.context.use_case_deps(),
         )
-        return ProjectType.from_model(project)
+        return ProjectType.from_model(project, info.context.loaders)
 
     @mutation(description="Owner or admin; the project's tasks go with it.")
     async def delete_project(
@@ -289,7 +293,7 @@ class ProjectsMutation:
         project = await use_cases.add_project_member(
             *input.ids(), **await info.context.use_case_deps()
         )
-        return ProjectType.from_model(project)
+        return ProjectType.from_model(project, info.context.loaders)
 
     @mutation(description="Owner or admin; unassigns the member's open tasks.")
     async def remove_project_member(
@@ -298,4 +302,4 @@ class ProjectsMutation:
         project = await use_cases.remove_project_member(
             *input.ids(), **await info.context.use_case_deps()
         )
-        return ProjectType.from_model(project)
+        return ProjectType.from_model(project, info.context.loaders)

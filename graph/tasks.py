@@ -74,7 +74,7 @@ class TaskType(Node):
     async def project(self, info: strawberry.Info[Context, None]) -> ProjectType:
         project = await info.context.loaders.project.load(self.project_id)
         assert project is not None  # tasks.project_id is a foreign key
-        return ProjectType.from_model(project)
+        return ProjectType.from_model(project, info.context.loaders)
 
     # Not async: under a connection that loaded the assignees up front (see
     # _connection and Loaders._task_pages) it answers without awaiting; elsewhere
