@@ -10,12 +10,17 @@ built once with the schema, that maps its arguments by names worked out once,
 converts only input objects and other non-scalar values (with Strawberry's own
 conversion), builds the Info when the function or a conversion needs it, and calls
 the function.
+
+A field may also have a batch form (`batched`): the same function for a list of
+sources, which the executor calls once for the items of a list (the `tasks` of 20
+projects) instead of the field's resolver once per item.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+import inspect
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo
 from strawberry import ID, Info, Schema
@@ -26,6 +31,29 @@ from strawberry.types.field import StrawberryField
 
 # Values graphql-core has already coerced into what the resolver receives.
 _AS_GIVEN: tuple[object, ...] = (int, str, bool, float, ID)
+F = TypeVar("F", bound=Callable[..., Any])
+Many = Callable[..., Awaitable[Sequence[Any]]]
+# The batch forms of resolver functions, by function.
+_batch_forms: dict[Callable[..., Any], Many] = {}
+
+
+def batched(many: Many) -> Callable[[F], F]:
+    """Give an async resolver method a batch form: `many` takes a sequence of
+    sources in place of the method's `self`, the method's other parameters by the
+    same names, and returns one value per source, in order. Under a list, the
+    executor calls `many` once for all items with the first item's Info (the same
+    arguments, context and selection for each). An exception from it is every
+    item's error. The method itself should be `many` for one source."""
+
+    def mark(method: F) -> F:
+        ours = list(inspect.signature(method).parameters)[1:]
+        theirs = list(inspect.signature(many).parameters)[1:]
+        if ours != theirs:
+            raise TypeError(f"{many.__name__} does not take {method.__name__}'s {ours}")
+        _batch_forms[method] = many
+        return method
+
+    return mark
 
 
 def call_resolvers_directly(schema: Schema) -> int:
@@ -62,15 +90,25 @@ def direct_resolver(schema: Schema, field: GraphQLField) -> DirectResolver | Non
     if isinstance(function, staticmethod | classmethod):
         return None  # a descriptor Strawberry binds to its type at call time
     info = resolver.info_parameter
-    call = _caller(
-        function,
-        definition,
-        _Conversion(schema, definition.arguments),
-        schema.config.info_class,
-        with_source=resolver.self_parameter is not None,
-        info_name=None if info is None else info.name,
+    conversion = _Conversion(schema, definition.arguments)
+
+    def caller(of: Callable[..., Any]) -> Call:
+        return _caller(
+            of,
+            definition,
+            conversion,
+            schema.config.info_class,
+            with_source=resolver.self_parameter is not None,
+            info_name=None if info is None else info.name,
+        )
+
+    many = _batch_forms.get(function)
+    return DirectResolver(
+        caller(function),
+        is_async=resolver.is_async,
+        wants_info=info is not None,
+        batch=None if many is None else caller(many),
     )
-    return DirectResolver(call, is_async=resolver.is_async, wants_info=info is not None)
 
 
 def _as_given(argument: StrawberryArgument) -> bool:
@@ -124,12 +162,21 @@ Call = Callable[[Any, GraphQLResolveInfo[Any] | None, dict[str, Any]], Any]
 
 class DirectResolver:
     """The function of a field, called with its source, its converted arguments
-    and the Info it asks for; plans read whether it is async or wants an Info."""
+    and the Info it asks for; plans read whether it is async or wants an Info,
+    and whether it has a batch form."""
 
-    __slots__ = ("_call", "is_async", "wants_info")
+    __slots__ = ("_batch", "_call", "is_async", "wants_info")
 
-    def __init__(self, call: Call, *, is_async: bool, wants_info: bool) -> None:
+    def __init__(
+        self,
+        call: Call,
+        *,
+        is_async: bool,
+        wants_info: bool,
+        batch: Call | None = None,
+    ) -> None:
         self._call = call
+        self._batch = batch
         self.is_async = is_async
         self.wants_info = wants_info
 
@@ -137,6 +184,20 @@ class DirectResolver:
         self, source: Any, info: GraphQLResolveInfo[Any] | None, **values: Any
     ) -> Any:
         return self._call(source, info, values)
+
+    @property
+    def has_batch(self) -> bool:
+        return self._batch is not None
+
+    def batch(
+        self,
+        sources: Sequence[Any],
+        info: GraphQLResolveInfo[Any] | None,
+        values: dict[str, Any],
+    ) -> Any:
+        """The batch form's awaitable of one value per source."""
+        assert self._batch is not None  # has_batch
+        return self._batch(sources, info, values)
 
 
 def _caller(

@@ -14,6 +14,7 @@ besides gets a partial plan, and only those others go through graphql-core.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Iterable, Sequence
 from functools import cached_property
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -21,8 +22,12 @@ from weakref import WeakKeyDictionary
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
+    GraphQLError,
     GraphQLField,
+    GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -45,6 +50,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from graph.leaves import GENERAL, PlainLeaf, plain_leaf, read_leaf
 from graph.plans import (
     AsyncCall,
+    Completion,
+    Delegated,
     GiveUp,
     ObjectPlan,
     Planner,
@@ -171,15 +178,8 @@ class TrackqlExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 self.settle_in_background([results[name] for name in awaited])
             raise
 
-        def in_order() -> dict[str, Any]:
-            return {
-                name: planned[name] if name in planned else results[name]
-                for name in plan.order
-                if name in planned or name in results
-            }
-
         if not awaited:
-            return in_order()
+            return _in_order(plan, planned, results)
 
         async def awaiting() -> dict[str, Any]:
             if len(awaited) == 1:
@@ -187,7 +187,7 @@ class TrackqlExecutionContext(StrawberryGraphQLCoreExecutionContext):
             else:
                 values = await gather_with_cancel(*(results[n] for n in awaited))
                 results.update(zip(awaited, values, strict=True))
-            return in_order()
+            return _in_order(plan, planned, results)
 
         return awaiting()
 
@@ -222,21 +222,172 @@ class TrackqlExecutionContext(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         result: Any,
     ) -> Any:
-        return_type = call.field.type
         try:
-            resolved = await result
-            try:
-                return complete(call.completion, resolved, path, self._build_info)
-            except GiveUp:
-                completed = self.complete_value(
-                    return_type, details, info, path, resolved, None
+            completed = self._complete_call(details, call, info, path, await result)
+            if self.is_awaitable(completed):
+                completed = await completed
+            return completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, call.field.type, details, path)
+            return None
+
+    def _complete_call(
+        self,
+        details: FieldDetailsList,
+        call: AsyncCall,
+        info: Any,
+        path: Path,
+        resolved: Any,
+    ) -> AwaitableOrValue[Any]:
+        """The resolved value of `call` completed by its plan, or by graphql-core
+        when the plan gives up; raises what graphql-core's completion raises."""
+        try:
+            return complete(call.completion, resolved, path, self._build_info)
+        except GiveUp:
+            return self.complete_value(
+                call.field.type, details, info, path, resolved, None
+            )
+
+    def complete_iterable_value(
+        self,
+        item_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        items: Iterable[Any],
+        position_context: Any,
+    ) -> AwaitableOrValue[list[Any]]:
+        batched = self._batched_items(
+            item_type, field_details_list, path, items, position_context
+        )
+        if batched is not None:
+            return batched
+        return super().complete_iterable_value(
+            item_type, field_details_list, info, path, items, position_context
+        )
+
+    def _batched_items(
+        self,
+        item_type: GraphQLOutputType,
+        details: FieldDetailsList,
+        path: Path,
+        items: Iterable[Any],
+        position_context: Any,
+    ) -> Awaitable[list[Any]] | None:
+        """The completed items of a list of objects whose partial plan delegates
+        only fields with a batch form (the projects of a page, for their tasks):
+        each item's plan run, then each batch form called once for all items.
+        Without it, each item's fields are called, awaited in an asyncio task of
+        its own, and batched again by a loader. None: graphql-core's way."""
+        planner = self._planner
+        non_null = isinstance(item_type, GraphQLNonNull)
+        named = (
+            item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+        )
+        if (
+            planner is None
+            or position_context is not None
+            or not isinstance(named, GraphQLObjectType)
+            or not isinstance(items, list | tuple)
+            or any(detail.node.directives for detail in details)  # @stream
+        ):
+            return None
+        fields = self._collect(named, details)
+        plan = None if fields is None else planner.plan(named, fields)
+        if plan is None or not plan.batched:
+            return None
+        assert fields is not None
+        each = Completion(non_null, plan=plan)
+        planned: list[dict[str, Any] | None] = []
+        try:
+            for index, item in enumerate(items):
+                item_path = Path(path, index, None) if plan.needs_path else None
+                planned.append(complete(each, item, item_path, self._build_info))
+        except GiveUp:
+            planner.gave_up(fields)
+            return None
+        return self._with_batches(plan, item_type, details, path, items, planned)
+
+    async def _with_batches(
+        self,
+        plan: ObjectPlan,
+        item_type: GraphQLOutputType,
+        details: FieldDetailsList,
+        path: Path,
+        items: Sequence[Any],
+        planned: list[dict[str, Any] | None],
+    ) -> list[Any]:
+        present = [index for index, done in enumerate(planned) if done is not None]
+        sources = [items[index] for index in present]
+        paths = [Path(path, index, None) for index in present]
+        batches = [self._batch(plan, step, sources, paths) for step in plan.delegated]
+        if len(batches) == 1:
+            columns = [await batches[0]]
+        else:
+            columns = await gather_with_cancel(*batches)
+        completed: list[Any] = list(planned)
+        names = [step.response_name for step in plan.delegated]
+        for row, index in enumerate(present):
+            done = planned[index]
+            assert done is not None
+            values = dict(zip(names, (column[row] for column in columns), strict=True))
+            failed = next((v for v in values.values() if isinstance(v, _Failed)), None)
+            if failed is None:
+                completed[index] = _in_order(plan, done, values)
+            else:  # raises when the item is non-null too, as graphql-core does
+                self.handle_field_error(failed.error, item_type, details, paths[row])
+                completed[index] = None
+        return completed
+
+    async def _batch(
+        self,
+        plan: ObjectPlan,
+        step: Delegated,
+        sources: list[Any],
+        paths: list[Path],
+    ) -> list[Any]:
+        """A delegated field of every item, by its batch form: one value per item,
+        or _Failed when a non-null field failed."""
+        call = step.call
+        assert call is not None  # plan.batched
+        field, parent, details = call.field, plan.object_type, step.details
+        field_paths = [Path(path, step.response_name, parent.name) for path in paths]
+        info = self._build_info(field, details, parent, field_paths[0])
+        try:
+            arguments = self._arguments(field, details[0])
+            values = await call.resolver.batch(sources, info, arguments)
+            if len(values) != len(sources):
+                raise RuntimeError(
+                    f"{parent.name}.{details[0].node.name.value}'s batch form gave "
+                    f"{len(values)} values for {len(sources)} sources"
                 )
+        except Exception as raw_error:
+            return [self._failed(raw_error, call, details, p) for p in field_paths]
+        column: list[Any] = []
+        for value, field_path in zip(values, field_paths, strict=True):
+            try:
+                completed = self._complete_call(details, call, info, field_path, value)
                 if self.is_awaitable(completed):
                     completed = await completed
-                return completed
-        except Exception as raw_error:
-            self.handle_field_error(raw_error, return_type, details, path)
-            return None
+                column.append(completed)
+            except Exception as raw_error:
+                column.append(self._failed(raw_error, call, details, field_path))
+        return column
+
+    def _failed(
+        self,
+        raw_error: Exception,
+        call: AsyncCall,
+        details: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        """None for a nullable field, whose error is recorded; for a non-null
+        one, its error as _Failed, for its item."""
+        try:
+            self.handle_field_error(raw_error, call.field.type, details, path)
+        except GraphQLError as error:
+            return _Failed(error)
+        return None
 
     def _arguments(self, field: GraphQLField, detail: FieldDetails) -> dict[str, Any]:
         if detail.fragment_variable_values is not None:
@@ -294,6 +445,27 @@ class TrackqlExecutionContext(StrawberryGraphQLCoreExecutionContext):
             field = parent_type.fields.get(key[1])
             leaf = plans[key] = None if field is None else plain_leaf(field)
             return leaf
+
+
+class _Failed:
+    """A non-null field's error, which makes its item null."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: GraphQLError) -> None:
+        self.error = error
+
+
+def _in_order(
+    plan: ObjectPlan, planned: dict[str, Any], results: dict[str, Any]
+) -> dict[str, Any]:
+    """A partial plan's object: its planned and delegated fields in the order of
+    the selection (a delegated field that graphql-core skipped is absent)."""
+    return {
+        name: planned[name] if name in planned else results[name]
+        for name in plan.order
+        if name in planned or name in results
+    }
 
 
 def _has_directives(node: ExecutableNode) -> bool:

@@ -99,6 +99,7 @@ class AsyncCall:
 
     field: GraphQLField
     completion: Completion
+    resolver: DirectResolver
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +123,18 @@ class ObjectPlan:
     delegated: tuple[Delegated, ...] = ()
     order: tuple[str, ...] = ()
     needs_path: bool = dataclasses.field(init=False)
+    # Whether every delegated field has a batch form: the items of a list of
+    # such objects then resolve each of them once for all.
+    batched: bool = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         needs = any(isinstance(s, CallStep) and s.needs_path for s in self.steps)
         object.__setattr__(self, "needs_path", needs)
+        batched = bool(self.delegated) and all(
+            step.call is not None and step.call.resolver.has_batch
+            for step in self.delegated
+        )
+        object.__setattr__(self, "batched", batched)
 
 
 class Planner:
@@ -200,7 +209,13 @@ class Planner:
                 delegated.append(self._delegated(object_type, response_name, details))
             else:
                 return None
-        if delegated and not any(isinstance(step, CallStep) for step in steps):
+        if (
+            delegated
+            and not any(isinstance(step, CallStep) for step in steps)
+            and not all(
+                d.call is not None and d.call.resolver.has_batch for d in delegated
+            )
+        ):
             return None  # graphql-core reads leaves nearly as fast on its own
         definition = (object_type.extensions or {}).get(
             GraphQLCoreConverter.DEFINITION_BACKREF
@@ -254,7 +269,7 @@ class Planner:
         ):
             return Delegated(name, details, None)
         completion = self._completion(field.type, details)
-        call = None if completion is None else AsyncCall(field, completion)
+        call = None if completion is None else AsyncCall(field, completion, resolve)
         return Delegated(name, details, call)
 
     def _completion(

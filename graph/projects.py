@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -14,6 +14,7 @@ from domain.access import Actor, can_manage_project
 from domain.errors import NotFound
 from graph.accounts import UserType
 from graph.context import Context
+from graph.direct_resolvers import batched
 from graph.inputs import (
     ProjectFilter,
     TaskFilter,
@@ -39,6 +40,25 @@ class ProjectMemberType:
     user: UserType
     role: models.ProjectRole
     added_at: datetime
+
+
+async def _tasks_of(
+    projects: Sequence[ProjectType],
+    info: strawberry.Info[Context, None],
+    first: int | None = strawberry.UNSET,
+    after: str | None = strawberry.UNSET,
+    last: int | None = strawberry.UNSET,
+    before: str | None = strawberry.UNSET,
+    filter: TaskFilter | None = strawberry.UNSET,
+    order_by: TaskOrder | None = strawberry.UNSET,
+) -> list[Connection[TaskType]]:
+    """Project.tasks of a page of projects at once."""
+    from graph.tasks import project_tasks  # graph.tasks imports this module
+
+    request = page_request(first, after, last, before)
+    return await project_tasks(
+        info, [p.db_id for p in projects], request, filter, order_by
+    )
 
 
 @strawberry.type(name="Project")
@@ -96,6 +116,7 @@ class ProjectType(Node):
         )
 
     @strawberry.field
+    @batched(_tasks_of)
     async def tasks(
         self,
         info: strawberry.Info[Context, None],
@@ -106,10 +127,10 @@ class ProjectType(Node):
         filter: TaskFilter | None = strawberry.UNSET,
         order_by: TaskOrder | None = strawberry.UNSET,
     ) -> Connection[Annotated[TaskType, strawberry.lazy("graph.tasks")]]:
-        from graph.tasks import project_tasks  # graph.tasks imports this module
-
-        request = page_request(first, after, last, before)
-        return await project_tasks(info, self.db_id, request, filter, order_by)
+        (connection,) = await _tasks_of(
+            [self], info, first, after, last, before, filter, order_by
+        )
+        return connection
 
     created_at: datetime
     updated_at: datetime

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from functools import partial
 
 import strawberry
 
@@ -136,18 +137,22 @@ def _pages_spec(
 
 async def project_tasks(
     info: strawberry.Info[Context, None],
-    project_id: int,
+    project_ids: Sequence[int],
     request: PageRequest,
     filter: TaskFilter | None,
     order_by: TaskOrder | None,
-) -> Connection[TaskType]:
-    """Project.tasks: the caller sees the project, so every task of it."""
+) -> list[Connection[TaskType]]:
+    """Project.tasks of some projects: the caller sees them, so every task of each."""
     context = info.context
     listing = TaskListing(task_filter(filter), task_order(order_by), context.now)
     spec = _pages_spec(info, listing, request)
-    page = await context.loaders.project_tasks.load((project_id, spec))
-    loader = context.loaders.project_task_count
-    return _built(context, page, lambda: loader.load((project_id, listing)))
+    loaders = context.loaders
+    pages = await loaders.project_tasks.load_many([(i, spec) for i in project_ids])
+    count = loaders.project_task_count.load
+    return [
+        _built(context, page, partial(count, (project_id, listing)))
+        for project_id, page in zip(project_ids, pages, strict=True)
+    ]
 
 
 async def assigned_tasks(

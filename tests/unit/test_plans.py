@@ -5,13 +5,14 @@ same data, errors and paths."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 import strawberry
 from strawberry.extensions import ParserCache
 
-from graph.direct_resolvers import call_resolvers_directly
+from graph.direct_resolvers import batched, call_resolvers_directly
 from graph.execution import TrackqlExecutionContext
 from graph.plans import Planner
 
@@ -38,6 +39,26 @@ SCALED: list[str] = []  # the boxes whose `scaled` ran, in order
 async def _later(owner_id: int) -> Owner | None:
     await asyncio.sleep(0)
     return OWNERS.get(owner_id)
+
+
+BATCHES: list[list[str]] = []  # the boxes of each call of a batch form
+
+
+async def _owners_of(boxes: Sequence[Box], plus: int = 0) -> list[Owner | None]:
+    await asyncio.sleep(0)
+    BATCHES.append([box.label for box in boxes])
+    if plus < 0:
+        raise ValueError("no owner comes before the first")
+    return [OWNERS.get(box.owner_id + plus) for box in boxes]
+
+
+async def _odd_owners_of(boxes: Sequence[Box]) -> list[Any]:
+    found = await _owners_of(boxes)
+    return [Stranger(name="bob") if o is OWNERS[2] else o for o in found]
+
+
+async def _too_few_owners_of(boxes: Sequence[Box]) -> list[Owner | None]:
+    return (await _owners_of(boxes))[1:]
 
 
 @strawberry.type
@@ -113,6 +134,30 @@ class Box:
         await asyncio.sleep(0)
         return self
 
+    # Async fields with a batch form: once for all the boxes of a list.
+    @strawberry.field
+    @batched(_owners_of)
+    async def together(self, plus: int = 0) -> Owner | None:
+        (owner,) = await _owners_of([self], plus)
+        return owner
+
+    @strawberry.field
+    @batched(_owners_of)
+    async def kept_together(self, plus: int = 0) -> Owner:
+        (owner,) = await _owners_of([self], plus)
+        return owner  # type: ignore[return-value]
+
+    @strawberry.field(graphql_type=Owner | None)
+    @batched(_odd_owners_of)
+    async def odd_together(self) -> Any:
+        (owner,) = await _odd_owners_of([self])
+        return owner
+
+    @strawberry.field
+    @batched(_too_few_owners_of)
+    async def too_few_together(self) -> Owner | None:
+        return OWNERS.get(self.owner_id)
+
 
 @strawberry.type
 class Query:
@@ -120,6 +165,15 @@ class Query:
     def boxes(self) -> list[Box]:
         return [
             Box(label="first", owner_id=1, holder=OWNERS[1]),
+            Box(label="second", owner_id=2, holder=OWNERS[2]),
+            Box(label="third", owner_id=3, holder=OWNERS[1]),
+        ]
+
+    @strawberry.field
+    def maybe_boxes(self) -> list[Box | None]:
+        return [
+            Box(label="first", owner_id=1, holder=OWNERS[1]),
+            None,
             Box(label="second", owner_id=2, holder=OWNERS[2]),
             Box(label="third", owner_id=3, holder=OWNERS[1]),
         ]
@@ -161,6 +215,17 @@ DOCUMENTS = [
     "{ boxes { owners { name } kept(plus: 1) { name } } }",
     "{ boxes { owners { name } foundLater { label strictOwner { name } } } }",
     "{ boxes { owners { name } foundLater { label laterOwner { name } } } }",
+    # fields with a batch form, resolved once for all the items of a list
+    "{ boxes { label together { name } } }",
+    "{ maybeBoxes { owner { name } a: together { name }"
+    " b: together(plus: 1) { age } } }",
+    "query($p: Int!) { maybeBoxes { label together(plus: $p) { name } } }",
+    "{ maybeBoxes { label together(plus: -1) { name } } }",  # every item's error
+    "{ maybeBoxes { label keptTogether { name } together { name } } }",  # a null
+    "{ boxes { label keptTogether(plus: 1) { name } } }",  # the error goes on
+    "{ maybeBoxes { label oddTogether { name } } }",  # a value of another type
+    "{ maybeBoxes { together { name } count } }",  # a field without one
+    "{ maybeBoxes { label strictOwner { name } together { name } } }",  # gives up
 ]
 
 
@@ -198,6 +263,43 @@ async def test_a_plan_that_gives_up_keeps_the_other_items_and_the_error_path() -
             {"label": "third", "laterOwner": None},
         ]
     }
+
+
+async def test_a_batch_form_is_called_once_for_all_the_items_of_a_list() -> None:
+    BATCHES.clear()
+    answer = await _answer(PlannedSchema(query=Query), DOCUMENTS[23])
+
+    assert BATCHES == [["first", "second", "third"], ["first", "second", "third"]]
+    assert answer["data"]["maybeBoxes"][0] == {
+        "owner": {"name": "ada"},
+        "a": {"name": "ada"},
+        "b": {"age": 41},
+    }
+    assert answer["data"]["maybeBoxes"][1] is None
+
+
+async def test_a_broken_batch_form_fails_each_item_of_its_list() -> None:
+    document = "{ maybeBoxes { label tooFewTogether { name } } }"
+    answer = await _answer(PlannedSchema(query=Query), document)
+
+    assert [box and box["tooFewTogether"] for box in answer["data"]["maybeBoxes"]] == [
+        None
+    ] * 4
+    assert {message for message, _ in answer["errors"]} == {
+        "Box.tooFewTogether's batch form gave 2 values for 3 sources"
+    }
+    assert sorted(path[1] for _, path in answer["errors"]) == [0, 2, 3]
+
+
+def test_a_batch_form_takes_the_parameters_of_its_field() -> None:
+    async def other(boxes: Sequence[Box], times: int) -> list[int]:
+        return [times] * len(boxes)
+
+    with pytest.raises(TypeError, match="plus"):
+
+        @batched(other)
+        async def field(self: Box, plus: int = 0) -> int:
+            return plus
 
 
 class Spy(TrackqlExecutionContext):
