@@ -13,7 +13,7 @@ it give up the whole object, which graphql-core then completes from the start an
 reports as always. Giving up only costs time: the fields a plan calls are reads.
 
 The object graphql-core hands to execute_fields may also get a partial plan: the
-fields a plan cannot take (async resolvers, arguments, `__typename`) are delegated
+fields a plan cannot take (async resolvers, arguments) are delegated
 to graphql-core's execute_field, once the planned ones are done, so that a plan
 that gives up has started none of them. A connection's `nodes` is then completed
 by the plan while its async `totalCount` goes the general way. Plans inside plans
@@ -80,6 +80,15 @@ class LeafStep:
 
 
 @dataclass(frozen=True, slots=True)
+class TypenameStep:
+    """`__typename`, which clients such as Apollo add to every selection: a
+    plan is of one object type, so its name."""
+
+    response_name: str
+    type_name: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallStep:
     response_name: str
     field: GraphQLField
@@ -91,6 +100,9 @@ class CallStep:
     def __post_init__(self) -> None:
         needs = self.wants_info or self.completion.needs_path
         object.__setattr__(self, "needs_path", needs)
+
+
+Step = LeafStep | TypenameStep | CallStep
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +128,7 @@ class Delegated:
 class ObjectPlan:
     object_type: GraphQLObjectType
     origin: type | None  # the Strawberry class: instances need no is_type_of
-    steps: tuple[LeafStep | CallStep, ...]
+    steps: tuple[Step, ...]
     # Set when every step reads a leaf (a user's name and email): one tight loop.
     leaves: tuple[tuple[str, PlainLeaf], ...] | None
     # A partial plan's fields for graphql-core, and every response name in order.
@@ -197,7 +209,7 @@ class Planner:
     def _build(
         self, object_type: GraphQLObjectType, fields: GroupedFieldSet, partial: bool
     ) -> ObjectPlan | None:
-        steps: list[LeafStep | CallStep] = []
+        steps: list[Step] = []
         delegated: list[Delegated] = []
         for response_name, details in fields.items():
             if any(detail.defer_usage is not None for detail in details):
@@ -238,10 +250,13 @@ class Planner:
 
     def _step(
         self, object_type: GraphQLObjectType, name: str, details: FieldDetailsList
-    ) -> LeafStep | CallStep | None:
-        field = object_type.fields.get(details[0].node.name.value)
+    ) -> Step | None:
+        name_in_schema = details[0].node.name.value
+        if name_in_schema == "__typename":
+            return TypenameStep(name, object_type.name)
+        field = object_type.fields.get(name_in_schema)
         if field is None or field.args:
-            return None  # __typename and other meta fields, arguments
+            return None  # other meta fields, arguments
         leaf = self._find_leaf(object_type, details)
         if leaf is not None:
             return LeafStep(name, leaf)
@@ -316,6 +331,9 @@ def run_plan(
             if value is GENERAL:
                 raise GiveUp
             results[step.response_name] = value
+            continue
+        if isinstance(step, TypenameStep):
+            results[step.response_name] = step.type_name
             continue
         field, completion = step.field, step.completion
         field_path = (

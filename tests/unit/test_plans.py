@@ -199,7 +199,7 @@ DOCUMENTS = [
     "{ boxes { label broken { name } } }",  # an exception
     "{ boxes { label wrongType { name } } }",  # a value of another type
     "{ boxes { label sizes } }",  # a leaf its type refuses
-    "{ boxes { label owner { name __typename } } }",  # a meta field
+    "{ boxes { label owner { name __typename } } }",  # planned: the type's name
     # partial plans: graphql-core executes the fields a plan cannot take
     "{ boxes { count(plus: 1) label owners { name } owner { name } } }",
     "{ boxes { scaled(by: 2) owners { name } maybe __typename } }",
@@ -226,6 +226,7 @@ DOCUMENTS = [
     "{ maybeBoxes { label oddTogether { name } } }",  # a value of another type
     "{ maybeBoxes { together { name } count } }",  # a field without one
     "{ maybeBoxes { label strictOwner { name } together { name } } }",  # gives up
+    "{ maybeBoxes { __typename label together { __typename name } } }",
 ]
 
 
@@ -276,6 +277,18 @@ async def test_a_batch_form_is_called_once_for_all_the_items_of_a_list() -> None
         "b": {"age": 41},
     }
     assert answer["data"]["maybeBoxes"][1] is None
+
+
+async def test_typename_keeps_a_list_batched_as_apollo_clients_ask_for_it() -> None:
+    BATCHES.clear()
+    answer = await _answer(PlannedSchema(query=Query), DOCUMENTS[-1])
+
+    assert BATCHES == [["first", "second", "third"]]
+    assert answer["data"]["maybeBoxes"][0] == {
+        "__typename": "Box",
+        "label": "first",
+        "together": {"__typename": "Owner", "name": "ada"},
+    }
 
 
 async def test_a_broken_batch_form_fails_each_item_of_its_list() -> None:
