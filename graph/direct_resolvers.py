@@ -103,11 +103,13 @@ def direct_resolver(schema: Schema, field: GraphQLField) -> DirectResolver | Non
         )
 
     many = _batch_forms.get(function)
+    plain = info is None and not conversion.has_arguments
     return DirectResolver(
         caller(function),
         is_async=resolver.is_async,
         wants_info=info is not None,
         batch=None if many is None else caller(many),
+        of_source=function if plain and resolver.self_parameter is not None else None,
     )
 
 
@@ -163,9 +165,9 @@ Call = Callable[[Any, GraphQLResolveInfo[Any] | None, dict[str, Any]], Any]
 class DirectResolver:
     """The function of a field, called with its source, its converted arguments
     and the Info it asks for; plans read whether it is async or wants an Info,
-    and whether it has a batch form."""
+    whether it takes only its source, and whether it has a batch form."""
 
-    __slots__ = ("_batch", "_call", "is_async", "wants_info")
+    __slots__ = ("_batch", "_call", "is_async", "of_source", "wants_info")
 
     def __init__(
         self,
@@ -174,11 +176,15 @@ class DirectResolver:
         is_async: bool,
         wants_info: bool,
         batch: Call | None = None,
+        of_source: Callable[[Any], Any] | None = None,
     ) -> None:
         self._call = call
         self._batch = batch
         self.is_async = is_async
         self.wants_info = wants_info
+        # The function itself when it takes only its source (Task.assignee): a
+        # plan calls it so, once per row.
+        self.of_source = of_source
 
     def __call__(
         self, source: Any, info: GraphQLResolveInfo[Any] | None, **values: Any

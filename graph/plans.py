@@ -95,6 +95,8 @@ class CallStep:
     details: FieldDetailsList
     wants_info: bool
     completion: Completion
+    # The resolver's own function when it takes only the source.
+    of_source: Callable[[Any], Any] | None = None
     needs_path: bool = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
@@ -261,10 +263,11 @@ class Planner:
         if leaf is not None:
             return LeafStep(name, leaf)
         resolve = field.resolve
+        of_source = None
         if isinstance(resolve, DirectResolver):
             if resolve.is_async:
                 return None
-            wants_info = resolve.wants_info
+            wants_info, of_source = resolve.wants_info, resolve.of_source
         elif getattr(resolve, "_is_default", False):
             wants_info = False  # an attribute holding objects (Edge.node)
         else:
@@ -272,7 +275,7 @@ class Planner:
         completion = self._completion(field.type, details)
         if completion is None:
             return None
-        return CallStep(name, field, details, wants_info, completion)
+        return CallStep(name, field, details, wants_info, completion, of_source)
 
     def _delegated(
         self, object_type: GraphQLObjectType, name: str, details: FieldDetailsList
@@ -345,8 +348,12 @@ def run_plan(
         if step.wants_info:
             assert field_path is not None  # needs_path
             info = build_info(field, step.details, plan.object_type, field_path)
+        of_source = step.of_source
         try:
-            resolved = field.resolve(source, info)  # type: ignore[misc]
+            if of_source is not None:
+                resolved = of_source(source)
+            else:
+                resolved = field.resolve(source, info)  # type: ignore[misc]
         except Exception as exc:
             raise GiveUp from exc
         try:
