@@ -339,7 +339,8 @@ def task_is_overdue(
 
 class TaskRecord(NamedTuple):
     """A task as the read side lists it: its columns, without the session's identity
-    map and change tracking, which cost more than the row for a page of tasks."""
+    map and change tracking, which cost more than the row for a page of tasks. A
+    list whose response shows no description or timestamp reads it as None."""
 
     id: int
     project_id: int

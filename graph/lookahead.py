@@ -68,8 +68,9 @@ def _node_selects(info: strawberry.Info[Any, Any], name: str) -> bool:
 # The answers depend only on the field's nodes in a parsed document (fragments
 # included), which the parser cache shares between requests: the 20 sibling
 # connections of a page, and every later request of the same document, ask again.
-# A wrong answer would only cost a batch, never change a result. Bounded by
-# clearing when full.
+# Bounded by clearing when full. Task lists read the columns their nodes show
+# (graph/tasks.py), so an answer must never be "no" for a field that is selected:
+# fragments of any type and fields under @skip count as selected.
 _answers: dict[tuple[object, ...], tuple[list[Any], bool]] = {}
 _MAX_ANSWERS = 4096
 

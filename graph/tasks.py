@@ -10,7 +10,7 @@ import strawberry
 
 from domain import models
 from domain import tasks as use_cases
-from domain.access import can_update_task
+from domain.access import Actor, can_update_task
 from domain.errors import NotFound
 from domain.inputs import KEEP, Change
 from graph.accounts import UserType
@@ -127,6 +127,34 @@ def _built(
     )
 
 
+# The optional columns of a task list (persistence.task_lists.OPTIONAL_COLUMNS)
+# that each field of Task reads.
+_COLUMNS_OF = {
+    "description": "description",
+    "completedAt": "completed_at",
+    "dueDate": "due_date",
+    "isOverdue": "due_date",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+}
+
+
+def _listing(
+    info: strawberry.Info[Context, None],
+    filter: TaskFilter | None,
+    order_by: TaskOrder | None,
+    viewer: Actor | None = None,
+) -> TaskListing:
+    """The list a connection field asks for, with the columns its response shows:
+    those its nodes select, and the order's when it selects a cursor."""
+    order = task_order(order_by)
+    shown = {column for name, column in _COLUMNS_OF.items() if node_selects(info, name)}
+    if selects(info, "edges") or selects(info, "pageInfo"):
+        shown |= order.cursor_columns()
+    now = info.context.now
+    return TaskListing(task_filter(filter), order, now, viewer, frozenset(shown))
+
+
 def _pages_spec(
     info: strawberry.Info[Context, None], listing: TaskListing, request: PageRequest
 ) -> TaskPages:
@@ -144,7 +172,7 @@ async def project_tasks(
 ) -> list[Connection[TaskType]]:
     """Project.tasks of some projects: the caller sees them, so every task of each."""
     context = info.context
-    listing = TaskListing(task_filter(filter), task_order(order_by), context.now)
+    listing = _listing(info, filter, order_by)
     spec = _pages_spec(info, listing, request)
     loaders = context.loaders
     pages = await loaders.project_tasks.load_many([(i, spec) for i in project_ids])
@@ -165,7 +193,7 @@ async def assigned_tasks(
     """User.assignedTasks: only those in projects the caller may see."""
     context = info.context
     actor = await context.require_actor()
-    listing = TaskListing(task_filter(filter), task_order(order_by), context.now, actor)
+    listing = _listing(info, filter, order_by, actor)
     spec = _pages_spec(info, listing, request)
     page = await context.loaders.assigned_tasks.load((user_id, spec))
     loader = context.loaders.assigned_task_count
@@ -202,9 +230,7 @@ class TasksQuery:
     ) -> Connection[TaskType]:
         context = info.context
         actor = await context.require_actor()
-        listing = TaskListing(
-            task_filter(filter), task_order(order_by), context.now, actor
-        )
+        listing = _listing(info, filter, order_by, actor)
         request = page_request(first, after, last, before)
         total: int | None = None
         if selects(info, "totalCount"):

@@ -9,7 +9,15 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    bindparam,
+    func,
+    null,
+    select,
+)
 
 from domain.access import Actor
 from domain.models import Task, TaskRecord
@@ -23,6 +31,12 @@ if TYPE_CHECKING:
 # Columns, not the mapped entity: the lists are read-only, and building and
 # tracking ORM instances cost more than the rows (bench/README.md).
 TASK_COLUMNS = [Task.__table__.c[name] for name in TaskRecord._fields]
+# The columns a list reads as NULL unless its response shows them: the driver
+# builds a datetime for each timestamp of each row (a sixth of Q2's instructions
+# for four of them), and a description may be long.
+OPTIONAL_COLUMNS = frozenset(
+    {"description", "completed_at", "due_date", "created_at", "updated_at"}
+)
 # What changes from one request to the next is bound at execution, so that a
 # list's statement can be built once and reused (see _statement).
 NOW: BindParameter[datetime] = bindparam("now")
@@ -34,13 +48,15 @@ Shape = tuple[TaskFilter, TaskOrder, Actor | None]
 
 @dataclass(frozen=True, slots=True)
 class TaskListing:
-    """One list's filter and order; `now` decides what is overdue, and `viewer`
-    (when set) limits the list to the tasks that actor may see."""
+    """One list's filter and order; `now` decides what is overdue, `viewer`
+    (when set) limits the list to the tasks that actor may see, and `shown` names
+    the optional columns its rows carry (the others are None)."""
 
     task_filter: TaskFilter
     order: TaskOrder
     now: datetime
     viewer: Actor | None = None
+    shown: frozenset[str] = OPTIONAL_COLUMNS
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """Bound to `now` by name: execute with params()."""
@@ -70,6 +86,15 @@ def _signature(scope: str, shape: Shape) -> str:
     return order.ordering().signature(keyset.fingerprint(scope, task_filter))
 
 
+def _columns(shown: frozenset[str]) -> list[Any]:
+    return [
+        null().label(column.name)
+        if column.name in OPTIONAL_COLUMNS and column.name not in shown
+        else column
+        for column in TASK_COLUMNS
+    ]
+
+
 def _records(rows: Any) -> list[TaskRecord]:
     return [TaskRecord._make(row) for row in rows]
 
@@ -78,7 +103,9 @@ async def tasks_page(
     uow: SqlUnitOfWork, listing: TaskListing, request: keyset.PageRequest
 ) -> keyset.Page[TaskRecord]:
     ordering, signature = listing.order.ordering(), listing.signature("tasks")
-    query, size = keyset.reused(_list_statement, request, listing.shape(), False)
+    query, size = keyset.reused(
+        _list_statement, request, listing.shape(), listing.shown, False
+    )
     rows = _records(await uow.rows(query, listing.params()))
     return keyset.page_from_rows(rows, size, ordering, signature, request)
 
@@ -91,7 +118,9 @@ async def counted_tasks_page(
     backends evaluate once. None when the page is empty after a cursor (no row to
     carry it); the caller counts on its own then."""
     ordering, signature = listing.order.ordering(), listing.signature("tasks")
-    query, size = keyset.reused(_list_statement, request, listing.shape(), True)
+    query, size = keyset.reused(
+        _list_statement, request, listing.shape(), listing.shown, True
+    )
     rows = (await uow.rows(query, listing.params())).all()
     page = keyset.page_from_rows(
         _records(row[:-1] for row in rows), size, ordering, signature, request
@@ -104,10 +133,10 @@ async def counted_tasks_page(
 
 @lru_cache(maxsize=256)
 def _list_statement(
-    shape: Shape, counted: bool, request: keyset.PageRequest
+    shape: Shape, shown: frozenset[str], counted: bool, request: keyset.PageRequest
 ) -> tuple[Select[Any], int]:
     _, order, _ = shape
-    columns: list[Any] = list(TASK_COLUMNS)
+    columns = _columns(shown)
     if counted:
         total = (
             select(func.count())
@@ -154,7 +183,13 @@ async def task_pages(
     ordering, signature = listing.order.ordering(), listing.signature(scope)
     many = len(parents) > 1
     query, size = keyset.reused(
-        _page_statement, request, scope, listing.shape(), many, uow.dialect_name()
+        _page_statement,
+        request,
+        scope,
+        listing.shape(),
+        listing.shown,
+        many,
+        uow.dialect_name(),
     )
     params = {**listing.params(), PARENTS: list(parents), PARENT: parents[0]}
     rows = await uow.rows(query, params)
@@ -167,13 +202,18 @@ async def task_pages(
 
 @lru_cache(maxsize=256)
 def _page_statement(
-    scope: str, shape: Shape, many: bool, dialect: str, request: keyset.PageRequest
+    scope: str,
+    shape: Shape,
+    shown: frozenset[str],
+    many: bool,
+    dialect: str,
+    request: keyset.PageRequest,
 ) -> tuple[Select[Any], int]:
     """Pages of one shape for any parents, which are bound at execution."""
     _, order, _ = shape
     parent = _PARENT_COLUMNS[scope]
     ordering, signature = order.ordering(), _signature(scope, shape)
-    base = select(*TASK_COLUMNS).where(*_conditions(shape))
+    base = select(*_columns(shown)).where(*_conditions(shape))
     if not many:
         # One parent (the usual deep page): a plain keyset seek with LIMIT.
         one = base.where(parent == bindparam(PARENT))

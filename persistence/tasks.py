@@ -66,6 +66,10 @@ class TaskOrder:
         """The field, then id as the tie-breaker, both in the same direction."""
         return keyset.Ordering((_SORT_KEYS[self.field], _ID), self.descending)
 
+    def cursor_columns(self) -> frozenset[str]:
+        """The columns its cursors encode."""
+        return frozenset(key.name for key in self.ordering().keys)
+
 
 @dataclass(frozen=True, slots=True)
 class TaskFilter:

@@ -389,3 +389,98 @@ async def test_aliased_nested_pages_are_each_their_own_page(
     [node] = result["data"]["projects"]["nodes"]
     assert len(node["one"]["nodes"]) == 1
     assert [t["assignee"] for t in node["two"]["nodes"]] == [{"email": owner.email}] * 2
+
+
+SHOWN = "description completedAt dueDate isOverdue createdAt updatedAt"
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # The page with its count in one statement, the page alone, one project's
+        # page, a page of projects' pages, and a user's assigned tasks; SHOWN is
+        # the fields, F a fragment of them.
+        "{ tasks(first: 5) { totalCount nodes { id SHOWN } } }",
+        "{ tasks(first: 5) { edges { node { id ...F } } } } F",
+        "query($p: ID!) { project(id: $p) { tasks { nodes { id ...F } } } } F",
+        "{ projects { nodes { tasks { nodes { ... on Task { id SHOWN } } } } } }",
+        "{ me { assignedTasks { nodes { id ...F } } } } F",
+    ],
+)
+async def test_a_list_shows_each_field_of_its_tasks_however_they_are_selected(
+    gql: GraphQLClient, token_for: Any, document: str
+) -> None:
+    """A list reads the description and timestamps only for a response that
+    shows them: through fragments, edges and every kind of list, they are the
+    task's own."""
+    owner = await UserFactory.create_async()
+    project = await project_with_members(owner)
+    now = utcnow()
+    for fields in (
+        {"description": "long", "due_date": now - timedelta(days=1)},
+        {"is_completed": True, "completed_at": now, "due_date": now},
+        {"due_date": now + timedelta(days=3)},
+    ):
+        await TaskFactory.create_async(
+            project_id=project.id, assignee_id=owner.id, **fields
+        )
+    viewer = gql.as_user(await token_for(owner))
+    document = document.replace(" F", " fragment F on Task { SHOWN }")
+
+    result = await viewer(
+        document.replace("SHOWN", SHOWN), {"p": gid("Project", project.id)}
+    )
+
+    listed = _tasks_in(result["data"])
+    assert len(listed) == 3
+    for task in listed:
+        alone = await viewer(
+            f"query($id: ID!) {{ task(id: $id) {{ id {SHOWN} }} }}", {"id": task["id"]}
+        )
+        assert task == alone["data"]["task"]
+    assert {t["description"] for t in listed} == {"long", None}
+    assert sum(t["isOverdue"] for t in listed) == 1
+
+
+def _tasks_in(data: Any) -> list[dict[str, Any]]:
+    """Every object with a createdAt in a response, depth first."""
+    if isinstance(data, list):
+        return [task for item in data for task in _tasks_in(item)]
+    if not isinstance(data, dict):
+        return []
+    if "createdAt" in data:
+        return [data]
+    return [task for value in data.values() for task in _tasks_in(value)]
+
+
+async def test_sibling_lists_that_show_different_fields_each_show_their_own(
+    gql: GraphQLClient, token_for: Any
+) -> None:
+    owner = await UserFactory.create_async()
+    project = await project_with_members(owner)
+    task = await TaskFactory.create_async(
+        project_id=project.id, description="seen", due_date=utcnow() - timedelta(1)
+    )
+    viewer = gql.as_user(await token_for(owner))
+
+    result = await viewer(
+        """{ projects { nodes {
+          bare: tasks { nodes { title } }
+          late: tasks { nodes { isOverdue } }
+          full: tasks { nodes { description createdAt } }
+          cursors: tasks(orderBy: {field: DUE_DATE}) { edges { cursor } }
+        } } }"""
+    )
+
+    [node] = result["data"]["projects"]["nodes"]
+    assert node["bare"]["nodes"] == [{"title": task.title}]
+    assert node["late"]["nodes"] == [{"isOverdue": True}]
+    assert node["full"]["nodes"][0]["description"] == "seen"
+    assert node["full"]["nodes"][0]["createdAt"] is not None
+    cursor = node["cursors"]["edges"][0]["cursor"]
+    after = await viewer(
+        """query($p: ID!, $after: String) { project(id: $p) {
+        tasks(after: $after, orderBy: {field: DUE_DATE}) { nodes { title } } } }""",
+        {"p": gid("Project", project.id), "after": cursor},
+    )
+    assert after["data"]["project"]["tasks"]["nodes"] == []  # the task's own cursor
