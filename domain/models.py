@@ -150,7 +150,8 @@ class User(Timestamped, Base):
 
 class UserRecord(NamedTuple):
     """A user as the read side shows them: the public columns, no password hash,
-    no session tracking."""
+    no session tracking. Read for a response that shows neither timestamp, both
+    are None."""
 
     id: int
     email: str

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 strawberry.enum(models.Role, name="Role")
 
 
+# The fields of a user that one read without timestamps (Loaders.undated_user)
+# cannot answer.
+DATED_FIELDS = ("createdAt", "updatedAt")
+
+
 @strawberry.type(name="User")
 class UserType(Node):
     email: str

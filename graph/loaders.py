@@ -30,8 +30,9 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 P = ParamSpec("P")
 Members = list[tuple[ProjectMember, User]]
-# A page of tasks per parent, and whether to load the pages' assignees with them.
-TaskPages = tuple[TaskListing, PageRequest, bool]
+# A page of tasks per parent, whether to load the pages' assignees with them, and
+# whether with their timestamps (see Loaders.users).
+TaskPages = tuple[TaskListing, PageRequest, bool, bool]
 ProjectPages = tuple[Actor, ProjectFilter, PageRequest]
 
 
@@ -113,6 +114,15 @@ class Loaders:
         return Loader(load_fn=_weakly(self._users))
 
     @cached_property
+    def undated_user(self) -> DataLoader[int, UserView | None]:
+        """Users whose timestamps are None: the owners and assignees of a page whose
+        response shows neither."""
+        return Loader(load_fn=_weakly(self._undated_users))
+
+    def users(self, dated: bool) -> DataLoader[int, UserView | None]:
+        return self.user if dated else self.undated_user
+
+    @cached_property
     def project(self) -> DataLoader[int, ProjectView | None]:
         return Loader(load_fn=_weakly(self._projects))
 
@@ -157,6 +167,9 @@ class Loaders:
     async def _users(self, ids: Sequence[int]) -> Sequence[UserView | None]:
         return await accounts.users_by_ids(self.uow, ids)
 
+    async def _undated_users(self, ids: Sequence[int]) -> Sequence[UserView | None]:
+        return await accounts.users_by_ids(self.uow, ids, dated=False)
+
     async def _projects(self, ids: Sequence[int]) -> list[Project | None]:
         return await projects.projects_by_ids(self.uow, ids)
 
@@ -194,12 +207,12 @@ class Loaders:
     async def _task_pages(
         self, edge: tuple[str, Any], ids: list[int], spec: TaskPages
     ) -> list[Page[TaskRecord]]:
-        listing, request, with_assignees = spec
+        listing, request, with_assignees, dated = spec
         pages = await task_lists.task_pages(self.uow, edge, ids, listing, request)
         if with_assignees:
             # Before the pages are handed out: the connections of 20 projects then
             # answer each `assignee` from the cache, none of them awaiting a batch.
-            await self.user.load_many(assignee_ids(pages))
+            await self.users(dated).load_many(assignee_ids(pages))
         return pages
 
     async def _assigned_counts(self, ids: list[int], listing: TaskListing) -> list[int]:

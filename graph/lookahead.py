@@ -53,23 +53,40 @@ def node_selects(info: strawberry.Info[Any, Any], name: str) -> bool:
     return _remembered(info, ("node_selects", name), _node_selects)
 
 
+def node_child_selects(
+    info: strawberry.Info[Any, Any], name: str, *children: str
+) -> bool:
+    """Whether the connection being resolved selects, on its nodes' field `name`,
+    any of `children` (an assignee's createdAt)."""
+    return _remembered(info, ("node_child_selects", name, *children), _node_child)
+
+
 def _selects(info: strawberry.Info[Any, Any], name: str) -> bool:
     return bool(_children(_fields(info.selected_fields), name))
 
 
-def _node_selects(info: strawberry.Info[Any, Any], name: str) -> bool:
+def _nodes(info: strawberry.Info[Any, Any]) -> list[SelectedField]:
     connection = list(_fields(info.selected_fields))
-    nodes = _children(connection, "nodes") + _children(
+    return _children(connection, "nodes") + _children(
         _children(connection, "edges"), "node"
     )
-    return bool(_children(nodes, name))
+
+
+def _node_selects(info: strawberry.Info[Any, Any], name: str) -> bool:
+    return bool(_children(_nodes(info), name))
+
+
+def _node_child(info: strawberry.Info[Any, Any], name: str, *children: str) -> bool:
+    fields = _children(_nodes(info), name)
+    return any(_children(fields, child) for child in children)
 
 
 # The answers depend only on the field's nodes in a parsed document (fragments
 # included), which the parser cache shares between requests: the 20 sibling
 # connections of a page, and every later request of the same document, ask again.
-# Bounded by clearing when full. Task lists read the columns their nodes show
-# (graph/tasks.py), so an answer must never be "no" for a field that is selected:
+# Bounded by clearing when full. Task lists, and the owners and assignees of a
+# page, read only the columns their nodes show (graph/tasks.py, graph/projects.py),
+# so an answer must never be "no" for a field that is selected:
 # fragments of any type and fields under @skip count as selected.
 _answers: dict[tuple[object, ...], tuple[list[Any], bool]] = {}
 _MAX_ANSWERS = 4096
@@ -77,8 +94,8 @@ _MAX_ANSWERS = 4096
 
 def _remembered(
     info: strawberry.Info[Any, Any],
-    question: tuple[str, str],
-    answer: Callable[[strawberry.Info[Any, Any], str], bool],
+    question: tuple[str, ...],
+    answer: Callable[..., bool],
 ) -> bool:
     nodes = info._raw_info.field_nodes
     key = (*question, *map(id, nodes))
@@ -86,7 +103,7 @@ def _remembered(
     # The nodes themselves, not only their ids, which a later document may reuse.
     if known is not None and all(a is b for a, b in zip(known[0], nodes, strict=True)):
         return known[1]
-    found = answer(info, question[1])
+    found = answer(info, *question[1:])
     if len(_answers) >= _MAX_ANSWERS:
         _answers.clear()
     _answers[key] = (list(nodes), found)

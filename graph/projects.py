@@ -12,7 +12,7 @@ from domain import models
 from domain import projects as use_cases
 from domain.access import Actor, can_manage_project
 from domain.errors import NotFound
-from graph.accounts import UserType
+from graph.accounts import DATED_FIELDS, UserType
 from graph.context import Context
 from graph.direct_resolvers import batched
 from graph.inputs import (
@@ -23,7 +23,7 @@ from graph.inputs import (
     project_filter,
 )
 from graph.loaders import Loaders
-from graph.lookahead import load_now, node_selects
+from graph.lookahead import load_now, node_child_selects, node_selects
 from graph.relay import Connection, Node, decode_id, given, page_request, to_global_id
 from graph.transactions import mutation
 from persistence import projects as queries
@@ -70,9 +70,13 @@ class ProjectType(Node):
     owner_id: strawberry.Private[int]
     # The request's: `owner` then needs no Info, as Task.assignee.
     loaders: strawberry.Private[Loaders]
+    # Whether `owner` is read with its timestamps (Loaders.users).
+    dated_owner: strawberry.Private[bool]
 
     @classmethod
-    def from_model(cls, project: models.ProjectView, loaders: Loaders) -> ProjectType:
+    def from_model(
+        cls, project: models.ProjectView, loaders: Loaders, *, dated_owner: bool = True
+    ) -> ProjectType:
         return cls(
             id=to_global_id("Project", project.id),
             db_id=project.id,
@@ -83,6 +87,7 @@ class ProjectType(Node):
             created_at=project.created_at,
             updated_at=project.updated_at,
             loaders=loaders,
+            dated_owner=dated_owner,
         )
 
     # Not async, like Task.assignee: a page of projects loads its owners up front.
@@ -90,7 +95,10 @@ class ProjectType(Node):
     def owner(self) -> UserType | Awaitable[UserType]:
         loaders = self.loaders
         return load_now(
-            loaders.user, self.owner_id, _owner_type, loaders.converted_users
+            loaders.users(self.dated_owner),
+            self.owner_id,
+            _owner_type,
+            loaders.converted_users,
         )
 
     @strawberry.field
@@ -177,11 +185,15 @@ async def _connection(
     loaders = info.context.loaders
     for project in page.rows:
         loaders.project.prime(project.id, project)
+    dated = node_child_selects(info, "owner", *DATED_FIELDS)
     if node_selects(info, "owner"):
-        await loaders.user.load_many(list({p.owner_id for p in page.rows}))
-    return Connection[ProjectType].build(
-        page, lambda project: ProjectType.from_model(project, loaders), count
-    )
+        owners = list({p.owner_id for p in page.rows})
+        await loaders.users(dated).load_many(owners)
+
+    def convert(project: ProjectRowT) -> ProjectType:
+        return ProjectType.from_model(project, loaders, dated_owner=dated)
+
+    return Connection[ProjectType].build(page, convert, count)
 
 
 async def member_projects(

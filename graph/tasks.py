@@ -13,7 +13,7 @@ from domain import tasks as use_cases
 from domain.access import Actor, can_update_task
 from domain.errors import NotFound
 from domain.inputs import KEEP, Change
-from graph.accounts import UserType
+from graph.accounts import DATED_FIELDS, UserType
 from graph.context import Context
 from graph.inputs import (
     TaskFilter,
@@ -24,7 +24,7 @@ from graph.inputs import (
     task_order,
 )
 from graph.loaders import Loaders, TaskPages, assignee_ids
-from graph.lookahead import load_now, node_selects, selects
+from graph.lookahead import load_now, node_child_selects, node_selects, selects
 from graph.projects import DeletePayload, ProjectType, viewer_role
 from graph.relay import Connection, Node, decode_id, given, page_request, to_global_id
 from graph.transactions import mutation
@@ -48,10 +48,16 @@ class TaskType(Node):
     # The request's: `assignee` then needs no Info, which a page of 200 tasks
     # would otherwise build 200 times.
     loaders: strawberry.Private[Loaders]
+    # Whether `assignee` is read with its timestamps (Loaders.users).
+    dated_assignee: strawberry.Private[bool]
 
     @classmethod
     def from_model(
-        cls, task: models.Task | models.TaskRecord, context: Context
+        cls,
+        task: models.Task | models.TaskRecord,
+        context: Context,
+        *,
+        dated_assignee: bool = True,
     ) -> TaskType:
         """The task as the request of `context` sees it."""
         return cls(
@@ -69,6 +75,7 @@ class TaskType(Node):
             created_at=task.created_at,
             updated_at=task.updated_at,
             loaders=context.loaders,
+            dated_assignee=dated_assignee,
         )
 
     @strawberry.field
@@ -86,7 +93,10 @@ class TaskType(Node):
             return None
         loaders = self.loaders
         return load_now(
-            loaders.user, self.assignee_id, _user_type, loaders.converted_users
+            loaders.users(self.dated_assignee),
+            self.assignee_id,
+            _user_type,
+            loaders.converted_users,
         )
 
     @strawberry.field
@@ -111,20 +121,27 @@ async def _connection(
     count: Callable[[], Awaitable[int]],
 ) -> Connection[TaskType]:
     context = info.context
+    dated = _dated_assignees(info)
     if node_selects(info, "assignee"):
         # One batch for the page, instead of one awaiting resolver per task.
-        await context.loaders.user.load_many(assignee_ids([page]))
-    return _built(context, page, count)
+        await context.loaders.users(dated).load_many(assignee_ids([page]))
+    return _built(context, page, count, dated)
 
 
 def _built(
     context: Context,
     page: Page[models.TaskRecord],
     count: Callable[[], Awaitable[int]],
+    dated_assignees: bool,
 ) -> Connection[TaskType]:
-    return Connection[TaskType].build(
-        page, lambda task: TaskType.from_model(task, context), count
-    )
+    def convert(task: models.TaskRecord) -> TaskType:
+        return TaskType.from_model(task, context, dated_assignee=dated_assignees)
+
+    return Connection[TaskType].build(page, convert, count)
+
+
+def _dated_assignees(info: strawberry.Info[Context, None]) -> bool:
+    return node_child_selects(info, "assignee", *DATED_FIELDS)
 
 
 # The optional columns of a task list (persistence.task_lists.OPTIONAL_COLUMNS)
@@ -160,7 +177,7 @@ def _pages_spec(
 ) -> TaskPages:
     # The loader batches the pages of sibling connections, and their assignees
     # when the nodes select them.
-    return (listing, request, node_selects(info, "assignee"))
+    return (listing, request, node_selects(info, "assignee"), _dated_assignees(info))
 
 
 async def project_tasks(
@@ -178,7 +195,7 @@ async def project_tasks(
     pages = await loaders.project_tasks.load_many([(i, spec) for i in project_ids])
     count = loaders.project_task_count.load
     return [
-        _built(context, page, partial(count, (project_id, listing)))
+        _built(context, page, partial(count, (project_id, listing)), spec[3])
         for project_id, page in zip(project_ids, pages, strict=True)
     ]
 
@@ -197,7 +214,7 @@ async def assigned_tasks(
     spec = _pages_spec(info, listing, request)
     page = await context.loaders.assigned_tasks.load((user_id, spec))
     loader = context.loaders.assigned_task_count
-    return _built(context, page, lambda: loader.load((user_id, listing)))
+    return _built(context, page, lambda: loader.load((user_id, listing)), spec[3])
 
 
 async def task_node(context: Context, ident: int) -> TaskType | None:

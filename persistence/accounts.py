@@ -6,15 +6,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Select,
     any_,
     bindparam,
     delete,
     func,
+    null,
     or_,
     select,
     update,
@@ -45,6 +47,7 @@ USER_ORDER = keyset.Ordering((keyset.SortKey("id", User.id, "int"),))
 # is reused keeps its cache key, so SQLAlchemy neither rebuilds nor re-hashes it,
 # and PostgreSQL reads send it straight to asyncpg (driver_reads.py).
 USER_COLUMNS = [User.__table__.c[name] for name in UserRecord._fields]
+DATES = ("created_at", "updated_at")
 LIVE_SESSION_USER = on_the_driver(
     select(*USER_COLUMNS)
     .join(AuthSession, AuthSession.user_id == User.id)
@@ -54,19 +57,31 @@ LIVE_SESSION_USER = on_the_driver(
         AuthSession.revoked_at.is_(None),
     )
 )
+
+
 # By dialect. PostgreSQL takes the ids as one array parameter: an expanding IN is
 # rendered anew at every execution (the costliest step of a one-user read) and makes
 # one prepared statement per number of ids.
-USERS_BY_IDS = {
-    "postgresql": on_the_driver(
-        select(*USER_COLUMNS).where(
-            User.id == any_(bindparam("ids", type_=ARRAY(Integer)))
-        )
-    ),
-    "sqlite": select(*USER_COLUMNS).where(
-        User.id.in_(bindparam("ids", expanding=True))
-    ),
-}
+def _by_ids(columns: list[Any]) -> dict[str, Select[Any]]:
+    return {
+        "postgresql": on_the_driver(
+            select(*columns).where(
+                User.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+            )
+        ),
+        "sqlite": select(*columns).where(User.id.in_(bindparam("ids", expanding=True))),
+    }
+
+
+USERS_BY_IDS = _by_ids(USER_COLUMNS)
+# The owners and assignees of a page whose response shows neither timestamp: the
+# driver would build a datetime for each (5 % of Q2's instructions).
+UNDATED_USERS_BY_IDS = _by_ids(
+    [
+        null().label(column.name) if column.name in DATES else column
+        for column in USER_COLUMNS
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,10 +217,12 @@ class LoginThrottleRepository:
 
 
 async def users_by_ids(
-    uow: SqlUnitOfWork, ids: Sequence[int]
+    uow: SqlUnitOfWork, ids: Sequence[int], *, dated: bool = True
 ) -> list[UserRecord | None]:
-    """Records, not entities: the read side shows users and never changes them."""
-    statement = USERS_BY_IDS[uow.dialect_name()]
+    """Records, not entities: the read side shows users and never changes them.
+    Not `dated`, their timestamps are None."""
+    by_dialect = USERS_BY_IDS if dated else UNDATED_USERS_BY_IDS
+    statement = by_dialect[uow.dialect_name()]
     found_rows = await uow.rows(statement, {"ids": sorted(set(ids))})
     found = {user.id: user for user in map(UserRecord._make, found_rows)}
     return [found.get(i) for i in ids]

@@ -484,3 +484,32 @@ async def test_sibling_lists_that_show_different_fields_each_show_their_own(
         {"p": gid("Project", project.id), "after": cursor},
     )
     assert after["data"]["project"]["tasks"]["nodes"] == []  # the task's own cursor
+
+
+async def test_owners_and_assignees_of_a_page_show_their_timestamps_when_asked(
+    gql: GraphQLClient, token_for: Any
+) -> None:
+    """A page reads its users without timestamps unless its response shows one:
+    a list that does, beside one that does not, gets the users' own."""
+    owner = await UserFactory.create_async()
+    project = await project_with_members(owner)
+    await TaskFactory.create_async(project_id=project.id, assignee_id=owner.id)
+    viewer = gql.as_user(await token_for(owner))
+    me = (await viewer("{ me { name createdAt updatedAt } }"))["data"]["me"]
+
+    result = await viewer(
+        """fragment Dates on User { createdAt updatedAt }
+        { projects { nodes {
+          bare: tasks { nodes { assignee { name } } }
+          dated: tasks { nodes { assignee { name ...Dates } } }
+          owner { ... on User { name createdAt updatedAt } }
+        } }
+        tasks { edges { node { assignee { updatedAt name createdAt } } } } }"""
+    )
+
+    [node] = result["data"]["projects"]["nodes"]
+    assert node["bare"]["nodes"] == [{"assignee": {"name": owner.name}}]
+    assert node["dated"]["nodes"] == [{"assignee": me}]
+    assert node["owner"] == me
+    [edge] = result["data"]["tasks"]["edges"]
+    assert edge["node"]["assignee"] == me
