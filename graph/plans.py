@@ -23,7 +23,7 @@ are always whole.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,11 +144,13 @@ class ObjectPlan:
     def __post_init__(self) -> None:
         needs = any(isinstance(s, CallStep) and s.needs_path for s in self.steps)
         object.__setattr__(self, "needs_path", needs)
-        batched = bool(self.delegated) and all(
-            step.call is not None and step.call.resolver.has_batch
-            for step in self.delegated
-        )
+        batched = bool(self.delegated) and _batchable(self.delegated)
         object.__setattr__(self, "batched", batched)
+
+
+def _batchable(delegated: Iterable[Delegated]) -> bool:
+    """Whether each of these fields has a batch form."""
+    return all(d.call is not None and d.call.resolver.has_batch for d in delegated)
 
 
 class Planner:
@@ -226,9 +228,7 @@ class Planner:
         if (
             delegated
             and not any(isinstance(step, CallStep) for step in steps)
-            and not all(
-                d.call is not None and d.call.resolver.has_batch for d in delegated
-            )
+            and not _batchable(delegated)
         ):
             return None  # graphql-core reads leaves nearly as fast on its own
         definition = (object_type.extensions or {}).get(

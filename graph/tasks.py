@@ -191,11 +191,12 @@ async def project_tasks(
     context = info.context
     listing = _listing(info, filter, order_by)
     spec = _pages_spec(info, listing, request)
+    *_, dated_assignees = spec
     loaders = context.loaders
     pages = await loaders.project_tasks.load_many([(i, spec) for i in project_ids])
     count = loaders.project_task_count.load
     return [
-        _built(context, page, partial(count, (project_id, listing)), spec[3])
+        _built(context, page, partial(count, (project_id, listing)), dated_assignees)
         for project_id, page in zip(project_ids, pages, strict=True)
     ]
 
@@ -212,9 +213,12 @@ async def assigned_tasks(
     actor = await context.require_actor()
     listing = _listing(info, filter, order_by, actor)
     spec = _pages_spec(info, listing, request)
+    *_, dated_assignees = spec
     page = await context.loaders.assigned_tasks.load((user_id, spec))
     loader = context.loaders.assigned_task_count
-    return _built(context, page, lambda: loader.load((user_id, listing)), spec[3])
+    return _built(
+        context, page, lambda: loader.load((user_id, listing)), dated_assignees
+    )
 
 
 async def task_node(context: Context, ident: int) -> TaskType | None:
