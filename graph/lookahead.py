@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
+
+from graph.loaders import Loader
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -111,7 +112,7 @@ def _remembered(
 
 
 def load_now(
-    loader: DataLoader[K, V],
+    loader: Loader[K, V],
     key: K,
     convert: Callable[[V], R],
     converted: dict[tuple[object, K], tuple[object, R]] | None = None,
@@ -120,15 +121,14 @@ def load_now(
     else as an awaitable: a plain value keeps graphql-core on its synchronous path.
     With `converted`, a value converted before is converted once (a page's 180
     assignees are some 60 users)."""
-    future = loader.cache_map.get(key)
+    future = loader.cached(key)
     if converted is not None and future is not None:
         known = converted.get((convert, key))
         # The same future, done when converted: the same value. A key loaded
         # again has a new one.
         if known is not None and known[0] is future:
             return known[1]
-    loaded = future is not None and future.done() and not future.cancelled()
-    if future is None or not loaded or future.exception() is not None:
+    if future is None or not future.done() or future.exception() is not None:
         return _converted(loader.load(key), convert)
     result = convert(future.result())
     if converted is not None:

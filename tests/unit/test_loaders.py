@@ -31,6 +31,19 @@ async def test_load_many_answers_in_key_order_from_one_batch() -> None:
     assert BATCHES == [[2], [3, 1]]  # cached and repeated keys are not asked again
 
 
+async def test_loads_of_one_tick_share_a_batch_and_a_cleared_key_is_asked_again() -> (
+    None
+):
+    BATCHES.clear()
+    loader = Loader(load_fn=_squares)
+    one, many = loader.load(4), loader.load_many([5, 4, 6])
+    assert (await one, await many) == (16, [25, 16, 36])
+
+    loader.clear(5)
+    assert await loader.load_many([6, 5]) == [36, 25]
+    assert BATCHES == [[4, 5, 6], [5]]
+
+
 async def test_a_failed_batch_raises_its_error_and_leaves_none_unretrieved() -> None:
     unretrieved: list[dict[str, Any]] = []
     loop = asyncio.get_running_loop()

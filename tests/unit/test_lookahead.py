@@ -6,8 +6,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 
-from strawberry.dataloader import DataLoader
-
+from graph.loaders import Loader
 from graph.lookahead import load_now
 
 NAMES = {1: "ada", 2: "alan"}
@@ -25,7 +24,7 @@ class Built:
 
 
 async def test_a_loaded_value_is_answered_at_once_and_an_unloaded_one_later() -> None:
-    loader = DataLoader(load_fn=_names)
+    loader = Loader(load_fn=_names)
     later = load_now(loader, 1, Built)
     assert inspect.isawaitable(later)
     assert (await later).name == "ada"
@@ -36,7 +35,7 @@ async def test_a_loaded_value_is_answered_at_once_and_an_unloaded_one_later() ->
 
 
 async def test_with_a_memory_each_loaded_value_is_converted_once() -> None:
-    loader = DataLoader(load_fn=_names)
+    loader = Loader(load_fn=_names)
     await loader.load_many([1, 2])
     converted: dict[tuple[object, int], tuple[object, Built]] = {}
 
@@ -47,7 +46,7 @@ async def test_with_a_memory_each_loaded_value_is_converted_once() -> None:
 
 
 async def test_a_value_loaded_again_is_converted_again() -> None:
-    loader = DataLoader(load_fn=_names)
+    loader = Loader(load_fn=_names)
     await loader.load(1)
     converted: dict[tuple[object, int], tuple[object, Built]] = {}
     first = load_now(loader, 1, Built, converted)
