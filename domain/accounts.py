@@ -18,7 +18,7 @@ from domain.credentials import (
     check_password,
 )
 from domain.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
-from domain.models import Role, TokenPurpose, User
+from domain.models import Role, TokenPurpose, User, UserRecord
 from domain.patch import KEEP, Keep
 from domain.ports import Clock, UnitOfWork
 from domain.rate_limits import limit_registration
@@ -38,12 +38,21 @@ EMAIL_TAKEN = "email already registered"
 
 
 async def actor_from_claims(claims: AccessClaims, *, uow: UnitOfWork) -> Actor:
-    """Role and activity come from the database on every request, never the token,
-    so a deactivation, logout or password change takes effect at once."""
+    actor, _ = await caller_from_claims(claims, uow=uow)
+    return actor
+
+
+async def caller_from_claims(
+    claims: AccessClaims, *, uow: UnitOfWork
+) -> tuple[Actor, UserRecord]:
+    """The actor and their user as the session check read them. Role and activity
+    come from the database on every request, never the token, so a deactivation,
+    logout or password change takes effect at once."""
     user = await uow.users.with_live_session(claims.user_id, claims.session_id)
     if user is None or not user.is_active:
         raise Unauthenticated("session is no longer valid")
-    return Actor(user_id=user.id, role=user.role, session_id=claims.session_id)
+    actor = Actor(user_id=user.id, role=user.role, session_id=claims.session_id)
+    return actor, user
 
 
 async def register(

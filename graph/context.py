@@ -14,9 +14,10 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from domain.access import Actor
-from domain.accounts import actor_from_claims
+from domain.accounts import caller_from_claims
 from domain.errors import Unauthenticated
 from domain.ports import Clock
+from domain.security import AccessClaims
 from graph.auth import ANONYMOUS, BearerToken
 from graph.loaders import Loaders
 from graph.runtime import Runtime
@@ -107,11 +108,19 @@ class Context:
                 return None
             if self._actor_check is None:
                 self._actor_check = asyncio.ensure_future(
-                    actor_from_claims(self.bearer.claims, uow=self.uow)
+                    self._check(self.bearer.claims)
                 )
             # Shielded: one field's cancellation must not cancel its siblings' check.
             self._actor = await asyncio.shield(self._actor_check)
         return self._actor
+
+    async def _check(self, claims: AccessClaims) -> Actor:
+        actor, user = await caller_from_claims(claims, uow=self.uow)
+        if not self.uow.writes:
+            # `me`, and `user(id:)` of the caller, then need no statement of their own.
+            # Not in a mutation, whose fields may change the caller after the check.
+            self.loaders.user.prime(user.id, user)
+        return actor
 
     async def require_actor(self) -> Actor:
         actor = await self.actor()

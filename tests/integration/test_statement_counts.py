@@ -190,3 +190,45 @@ async def test_a_task_page_with_its_total_count_takes_two_statements_with_the_se
         "nodes": [],
         "pageInfo": {"endCursor": None},
     }
+
+
+async def test_the_callers_own_user_comes_with_the_session_check(
+    gql: GraphQLClient, token_for: Any, count_statements: Any
+) -> None:
+    viewer = await UserFactory.create_async()
+    document = (
+        f'{{ me {{ email }} u: user(id: "{gid("User", viewer.id)}") {{ name }} }}'
+    )
+
+    viewer_gql = gql.as_user(await token_for(viewer))
+
+    with count_statements() as log:
+        answer = await viewer_gql(document)
+
+    assert answer == {
+        "data": {"me": {"email": viewer.email}, "u": {"name": viewer.name}}
+    }
+    assert log.count == 1, log.statements
+
+
+async def test_a_mutation_shows_the_caller_as_its_fields_changed_them(
+    gql: GraphQLClient, token_for: Any
+) -> None:
+    viewer = await UserFactory.create_async(name="Before")
+    project = await project_with_members(viewer)
+    document = """mutation ($me: ID!, $project: ID!) {
+      updateUser(id: $me, input: {name: "After"}) { name }
+      createTask(input: {projectId: $project, title: "t", assigneeId: $me}) {
+        assignee { name }
+      }
+    }"""
+    variables = {"me": gid("User", viewer.id), "project": gid("Project", project.id)}
+
+    answer = await gql.as_user(await token_for(viewer))(document, variables)
+
+    assert answer == {
+        "data": {
+            "updateUser": {"name": "After"},
+            "createTask": {"assignee": {"name": "After"}},
+        }
+    }
