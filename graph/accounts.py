@@ -120,8 +120,9 @@ async def user_node(context: Context, ident: int) -> UserType | None:
 class AccountsQuery:
     @strawberry.field(description="The caller; UNAUTHENTICATED without a valid token.")
     async def me(self, info: strawberry.Info[Context, None]) -> UserType:
-        actor = await info.context.require_actor()
-        user = await info.context.loaders.user.load(actor.user_id)
+        context = info.context
+        actor = await context.require_actor()
+        user = context.caller or await context.loaders.user.load(actor.user_id)
         assert user is not None  # the actor was just read from this table
         return UserType.from_model(user)
 

@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket
 from domain.access import Actor
 from domain.accounts import caller_from_claims
 from domain.errors import Unauthenticated
+from domain.models import UserRecord
 from domain.ports import Clock
 from domain.security import AccessClaims
 from graph.auth import ANONYMOUS, BearerToken
@@ -46,6 +47,8 @@ class Context:
     _actor: Actor | None = field(default=None, init=False)
     # The session check in flight: sibling fields that need the caller share it.
     _actor_check: asyncio.Task[Actor] | None = field(default=None, init=False)
+    # The caller's user as the session check read it, in a query (see _check).
+    _caller: UserRecord | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.uow)
@@ -89,6 +92,7 @@ class Context:
         self.loaders = Loaders(self.uow)
         self._actor = actor
         self._actor_check = None
+        self._caller = None
         self.__dict__.pop("now", None)
 
     async def close(self) -> None:
@@ -117,10 +121,15 @@ class Context:
     async def _check(self, claims: AccessClaims) -> Actor:
         actor, user = await caller_from_claims(claims, uow=self.uow)
         if not self.uow.writes:
-            # `me`, and `user(id:)` of the caller, then need no statement of their own.
             # Not in a mutation, whose fields may change the caller after the check.
-            self.loaders.user.prime(user.id, user)
+            self._caller = user
         return actor
+
+    @property
+    def caller(self) -> UserRecord | None:
+        """The caller's user as the session check read it: `me` then needs no
+        statement of its own. None before the check, and in mutations."""
+        return self._caller
 
     async def require_actor(self) -> Actor:
         actor = await self.actor()

@@ -192,22 +192,16 @@ async def test_a_task_page_with_its_total_count_takes_two_statements_with_the_se
     }
 
 
-async def test_the_callers_own_user_comes_with_the_session_check(
+async def test_me_comes_with_the_session_check(
     gql: GraphQLClient, token_for: Any, count_statements: Any
 ) -> None:
     viewer = await UserFactory.create_async()
-    document = (
-        f'{{ me {{ email }} u: user(id: "{gid("User", viewer.id)}") {{ name }} }}'
-    )
-
     viewer_gql = gql.as_user(await token_for(viewer))
 
     with count_statements() as log:
-        answer = await viewer_gql(document)
+        answer = await viewer_gql("{ me { email name } }")
 
-    assert answer == {
-        "data": {"me": {"email": viewer.email}, "u": {"name": viewer.name}}
-    }
+    assert answer == {"data": {"me": {"email": viewer.email, "name": viewer.name}}}
     assert log.count == 1, log.statements
 
 
