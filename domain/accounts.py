@@ -37,11 +37,6 @@ T = TypeVar("T")
 EMAIL_TAKEN = "email already registered"
 
 
-async def actor_from_claims(claims: AccessClaims, *, uow: UnitOfWork) -> Actor:
-    actor, _ = await caller_from_claims(claims, uow=uow)
-    return actor
-
-
 async def caller_from_claims(
     claims: AccessClaims, *, uow: UnitOfWork
 ) -> tuple[Actor, UserRecord]:

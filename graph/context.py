@@ -47,8 +47,9 @@ class Context:
     _actor: Actor | None = field(default=None, init=False)
     # The session check in flight: sibling fields that need the caller share it.
     _actor_check: asyncio.Task[Actor] | None = field(default=None, init=False)
-    # The caller's user as the session check read it, in a query (see _check).
-    _caller: UserRecord | None = field(default=None, init=False)
+    # The caller's user as the session check read it: `me` then needs no statement
+    # of its own. None before the check, and in mutations (see _check).
+    caller: UserRecord | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.uow)
@@ -92,7 +93,7 @@ class Context:
         self.loaders = Loaders(self.uow)
         self._actor = actor
         self._actor_check = None
-        self._caller = None
+        self.caller = None
         self.__dict__.pop("now", None)
 
     async def close(self) -> None:
@@ -103,7 +104,7 @@ class Context:
         tenth of Q2's time)."""
         await self.uow.close()
         self.loaders = Loaders(self.uow)
-        self._caller = None
+        self.caller = None
 
     async def actor(self) -> Actor | None:
         """The caller, or None when anonymous; a bad token raises UNAUTHENTICATED."""
@@ -124,14 +125,8 @@ class Context:
         actor, user = await caller_from_claims(claims, uow=self.uow)
         if not self.uow.writes:
             # Not in a mutation, whose fields may change the caller after the check.
-            self._caller = user
+            self.caller = user
         return actor
-
-    @property
-    def caller(self) -> UserRecord | None:
-        """The caller's user as the session check read it: `me` then needs no
-        statement of its own. None before the check, and in mutations."""
-        return self._caller
 
     async def require_actor(self) -> Actor:
         actor = await self.actor()

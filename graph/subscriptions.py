@@ -37,7 +37,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     Message,
 )
 
-from domain.accounts import actor_from_claims
+from domain.accounts import caller_from_claims
 from domain.errors import Unauthenticated
 from graph.auth import read_bearer
 from graph.context import Context
@@ -70,7 +70,7 @@ async def accept_connection(context: Context) -> None:
         raise ConnectionRejectionError()
     uow = SqlUnitOfWork(runtime.session_factory)
     try:
-        actor = await actor_from_claims(bearer.claims, uow=uow)
+        actor, _ = await caller_from_claims(bearer.claims, uow=uow)
     except Unauthenticated:
         raise ConnectionRejectionError() from None
     finally:
