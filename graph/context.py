@@ -143,6 +143,7 @@ class Context:
 def _unit_of_work(runtime: Runtime) -> SqlUnitOfWork:
     return SqlUnitOfWork(
         runtime.session_factory,
+        drivers=runtime.drivers,
         task_events=runtime.task_events,
         notify_mail=runtime.mail.notify,
     )

@@ -17,7 +17,13 @@ from graph.housekeeping import Housekeeping
 from graph.mail import MailDeliverer, transport_for
 from graph.settings import Settings
 from graph.sockets import SocketRegistry
-from persistence.engine import PoolOptions, create_engine, create_session_factory
+from persistence.driver_pool import DriverPool
+from persistence.engine import (
+    PoolOptions,
+    create_driver_pool,
+    create_engine,
+    create_session_factory,
+)
 from persistence.events import EventBus, create_event_bus
 from persistence.task_events import BusTaskEventPublisher
 
@@ -31,6 +37,8 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
+    # The connections of PostgreSQL's driver reads; None on SQLite.
+    drivers: DriverPool | None
     signer: TokenSigner
     accounts: AccountPolicy
     mail: MailDeliverer
@@ -54,6 +62,7 @@ class Runtime:
             settings=settings,
             engine=engine,
             session_factory=session_factory,
+            drivers=create_driver_pool(settings.database_url, settings.pool),
             signer=signer,
             accounts=account_policy(settings, signer),
             mail=MailDeliverer(
@@ -75,6 +84,8 @@ class Runtime:
         await self.housekeeping.stop()
         await self.mail.close()
         await self.events.close()
+        if self.drivers is not None:
+            await self.drivers.close()
         await self.engine.dispose()
 
 

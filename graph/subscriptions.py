@@ -68,7 +68,7 @@ async def accept_connection(context: Context) -> None:
     bearer = read_bearer(header, runtime.signer, runtime.clock)
     if bearer.claims is None:
         raise ConnectionRejectionError()
-    uow = SqlUnitOfWork(runtime.session_factory)
+    uow = SqlUnitOfWork(runtime.session_factory, drivers=runtime.drivers)
     try:
         actor, _ = await caller_from_claims(bearer.claims, uow=uow)
     except Unauthenticated:

@@ -9,7 +9,7 @@ by SQLAlchemy for the engine's dialect, and run with SQLAlchemy's own bind and
 result processors, so that their rows are the ones SQLAlchemy would return. The
 engine's before/after_cursor_execute listeners (statement counts in tests and
 bench/probe.py) still see each statement and its parameters, with no cursor or
-execution context.
+execution context. The connections are asyncpg's own (persistence/driver_pool.py).
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Dialect, Executable, Result
+from sqlalchemy import Dialect, Engine, Executable, Result
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -40,7 +39,7 @@ class DriverRead:
     metadata: SimpleResultMetaData
 
     async def run(
-        self, connection: AsyncConnection, driver: Any, params: dict[str, Any] | None
+        self, engine: Engine, driver: Any, params: dict[str, Any] | None
     ) -> Result[Any]:
         values = self.compiled.construct_params(params, escape_names=False)
         binds = self.binds
@@ -48,17 +47,16 @@ class DriverRead:
             binds[name](values[name]) if name in binds else values[name]
             for name in self.names
         ]
-        sync = connection.sync_connection
-        dispatch = None if sync is None else sync.dispatch
-        if dispatch is None or not (
-            dispatch.before_cursor_execute or dispatch.after_cursor_execute
-        ):
+        dispatch = engine.dispatch
+        if not (dispatch.before_cursor_execute or dispatch.after_cursor_execute):
             records = await driver.fetch(self.sql, *args)
         else:
+            # The listeners get the engine where SQLAlchemy passes a Connection:
+            # the statement runs on none of its connections.
             cursor = object()  # what a listener may key a statement's timing by
-            dispatch.before_cursor_execute(sync, cursor, self.sql, args, None, False)
+            dispatch.before_cursor_execute(engine, cursor, self.sql, args, None, False)
             records = await driver.fetch(self.sql, *args)
-            dispatch.after_cursor_execute(sync, cursor, self.sql, args, None, False)
+            dispatch.after_cursor_execute(engine, cursor, self.sql, args, None, False)
         # The metadata carries the result processors: SQLAlchemy applies them as
         # it makes each Row, in compiled code.
         return IteratorResult(self.metadata, iter(records))

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from persistence.driver_pool import DriverPool
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # An execution option that makes the next SQLite transaction BEGIN IMMEDIATE: writers
@@ -21,6 +24,7 @@ WRITE_INTENT = "trackql_write_intent"
 # saves the BEGIN and ROLLBACK round trips. (SQLite keeps its transaction: there it
 # is what gives the statements of one request a shared snapshot.)
 POSTGRES_READS: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
+RECYCLE_SECONDS = 1800
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,18 +62,43 @@ def create_engine(raw_url: str, pool: PoolOptions | None = None) -> AsyncEngine:
         pool_size=pool.size,
         max_overflow=pool.overflow,
         pool_timeout=pool.timeout_seconds,
-        pool_recycle=1800,
-        connect_args={
-            "timeout": pool.connect_timeout_seconds,
-            "command_timeout": pool.statement_timeout_ms / 1000 + 5,
-            "server_settings": {
-                "statement_timeout": str(pool.statement_timeout_ms),
-                "timezone": "UTC",
-            },
-        },
+        pool_recycle=RECYCLE_SECONDS,
+        connect_args=_postgres_connect_args(pool),
     )
     _install_postgres_checkout(engine)
     return engine
+
+
+def create_driver_pool(
+    raw_url: str, pool: PoolOptions | None = None
+) -> DriverPool | None:
+    """The asyncpg connections of driver reads (persistence/driver_pool.py), made
+    as the engine makes its own; None on SQLite."""
+    url = normalize_url(raw_url)
+    if is_sqlite(url):
+        return None
+    pool = pool or PoolOptions()
+    target: dict[str, Any] = {
+        **url.translate_connect_args(username="user"),
+        **url.query,
+        **_postgres_connect_args(pool),
+    }
+
+    async def connect() -> Any:
+        return await asyncpg.connect(**target)
+
+    return DriverPool(connect, size=pool.size, recycle_seconds=RECYCLE_SECONDS)
+
+
+def _postgres_connect_args(pool: PoolOptions) -> dict[str, Any]:
+    return {
+        "timeout": pool.connect_timeout_seconds,
+        "command_timeout": pool.statement_timeout_ms / 1000 + 5,
+        "server_settings": {
+            "statement_timeout": str(pool.statement_timeout_ms),
+            "timezone": "UTC",
+        },
+    }
 
 
 def read_options(engine: AsyncEngine) -> dict[str, Any]:

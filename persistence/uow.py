@@ -30,6 +30,7 @@ from persistence.accounts import (
     SessionRepository,
     UserRepository,
 )
+from persistence.driver_pool import DriverPool
 from persistence.driver_reads import driver_read
 from persistence.engine import WRITE_INTENT, read_options
 from persistence.idempotency import IdempotencyStore
@@ -48,6 +49,7 @@ class SqlUnitOfWork:
         session_factory: async_sessionmaker[AsyncSession],
         *,
         writes: bool = False,
+        drivers: DriverPool | None = None,
         task_events: TaskEventPublisher | None = None,
         notify_mail: Notify | None = None,
     ) -> None:
@@ -60,16 +62,8 @@ class SqlUnitOfWork:
         # Set when a read-only unit of work took its connection from the engine, and
         # owns it: its session, if an ORM read needs one, is bound to it.
         self._read_connection: AsyncConnection | None = None
-        # The asyncpg connection under it, once a driver read (driver_reads.py) needs
-        # it; only PostgreSQL reads go straight to the driver.
-        self._driver: Any = None
-        # Whether the read connection has had its read options and begin.
-        self._read_ready = False
-        self._driver_reads = (
-            not writes
-            and self._engine is not None
-            and self._engine.dialect.name == "postgresql"
-        )
+        # PostgreSQL reads send their marked statements on these instead.
+        self._drivers = None if self._engine is None else drivers
         # Sibling resolvers and loader batches run concurrently on the event loop; an
         # AsyncSession must not, so every statement waits its turn here.
         self._lock = asyncio.Lock()
@@ -111,37 +105,24 @@ class SqlUnitOfWork:
     def _reads_from_engine(self) -> AsyncEngine | None:
         return None if self.writes else self._engine
 
-    async def _connect(self, for_sqlalchemy: bool = True) -> AsyncConnection:
+    async def _connect(self) -> AsyncConnection:
         """The transaction's connection. A read-only unit of work takes it straight
         from the engine and makes a session only for an ORM read: opening and
-        closing a session costs about as much as a short statement. Driver reads
-        (for_sqlalchemy False) need neither its read options nor its begin, which
-        cost as much again as the checkout: it gets them before SQLAlchemy's first
-        statement on it."""
+        closing a session costs about as much as a short statement."""
         engine = None if self._session is not None else self._reads_from_engine()
         if engine is not None and self._read_connection is None:
-            self._connection = self._read_connection = await engine.connect()
-            self._read_ready = False
+            connection = await engine.connect()
+            try:
+                await connection.execution_options(**read_options(engine))
+                await connection.begin()
+            except BaseException:
+                await connection.close()
+                raise
+            self._connection = self._read_connection = connection
         elif self._read_connection is None:
             await self._open()
-        connection = self._connection
-        assert connection is not None
-        if for_sqlalchemy and connection is self._read_connection:
-            await self._ready_for_sqlalchemy(connection)
-        return connection
-
-    async def _ready_for_sqlalchemy(self, connection: AsyncConnection) -> None:
-        if self._read_ready:
-            return
-        assert self._engine is not None
-        try:
-            await connection.execution_options(**read_options(self._engine))
-            await connection.begin()
-        except BaseException:
-            self._connection = self._read_connection = self._driver = None
-            await connection.close()
-            raise
-        self._read_ready = True
+        assert self._connection is not None
+        return self._connection
 
     async def _serialised(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         async def locked() -> T:
@@ -177,24 +158,31 @@ class SqlUnitOfWork:
         self, statement: Executable, params: dict[str, Any] | None
     ) -> Result[*tuple[Any, ...]] | None:
         """The rows from asyncpg itself, for a marked statement of a PostgreSQL
-        read. None otherwise, or when that failed, for SQLAlchemy to run the
-        statement and fail its own way: its exception types (which graph/errors.py
-        maps), and the pool's invalidation after a disconnect."""
-        if not self._driver_reads:
+        read. None otherwise, or when no driver connection is free or the statement
+        failed on it, for SQLAlchemy to run the statement and fail its own way: its
+        exception types (which graph/errors.py maps), and the pool's invalidation
+        after a disconnect."""
+        drivers = self._drivers
+        if drivers is None or self.writes:
             return None
-        connection = await self._connect(for_sqlalchemy=False)
-        if connection is not self._read_connection:
-            return None
-        read = driver_read(statement, connection.dialect)
+        assert self._engine is not None
+        read = driver_read(statement, self._engine.dialect)
         if read is None:
             return None
+        held = await drivers.acquire()
+        if held is None:
+            return None
         try:
-            if self._driver is None:
-                self._driver = (await connection.get_raw_connection()).driver_connection
-            return await read.run(connection, self._driver, params)
-        except Exception:
+            found = await read.run(self._engine.sync_engine, held.connection, params)
+        except Exception as failure:
+            drivers.release(held, failure=failure)
             log.debug("driver read failed; SQLAlchemy runs it again", exc_info=True)
             return None
+        except BaseException as failure:
+            drivers.release(held, failure=failure)
+            raise
+        drivers.release(held)
+        return found
 
     async def get(self, model: type[T], ident: Any) -> T | None:
         return await self._serialised(lambda s: s.get(model, ident))
@@ -326,7 +314,7 @@ class SqlUnitOfWork:
         async with self._lock:
             session, self._session = self._session, None
             reading, self._read_connection = self._read_connection, None
-            self._connection = self._driver = None
+            self._connection = None
             if session is not None:
                 await session.close()
             if reading is not None:

@@ -92,6 +92,7 @@ def cluster() -> Iterator[Cluster]:
 REGISTER = """mutation { register(input: {email: "ann@example.com",
   password: "long enough password", name: "Ann"}) { accessToken } }"""
 CREATE_PROJECT = 'mutation { createProject(input: {name: "Back"}) { name } }'
+ME = "{ me { name } }"
 
 
 async def test_an_outage_is_503_and_service_unavailable_then_recovers_by_itself(
@@ -106,12 +107,17 @@ async def test_an_outage_is_503_and_service_unavailable_then_recovers_by_itself(
         registered = await client.post("/graphql", json={"query": REGISTER})
         token = registered.json()["data"]["register"]["accessToken"]
         auth = {"authorization": f"Bearer {token}"}
+        # A read before: the driver reads' connections are open when it stops.
+        before = await client.post("/graphql", json={"query": ME}, headers=auth)
         cluster.stop()
         started = time.monotonic()
         during = await client.post(
             "/graphql", json={"query": CREATE_PROJECT}, headers=auth
         )
         answered_in = time.monotonic() - started
+        started = time.monotonic()
+        read_during = await client.post("/graphql", json={"query": ME}, headers=auth)
+        read_answered_in = time.monotonic() - started
         ready = await client.get("/health/ready")
         health = await client.get("/health")
         live = await client.get("/health/live")
@@ -119,12 +125,18 @@ async def test_an_outage_is_503_and_service_unavailable_then_recovers_by_itself(
         after = await client.post(
             "/graphql", json={"query": CREATE_PROJECT}, headers=auth
         )
+        read_after = await client.post("/graphql", json={"query": ME}, headers=auth)
         ready_after = await client.get("/health/ready")
     await runtime.close()
 
     error = during.json()["errors"][0]
     assert error["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
     assert answered_in < 5
+    assert before.json() == {"data": {"me": {"name": "Ann"}}}
+    read_error = read_during.json()["errors"][0]
+    assert read_error["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
+    assert read_answered_in < 5
+    assert read_after.json() == {"data": {"me": {"name": "Ann"}}}
     assert str(cluster.port) not in during.text
     assert "Traceback" not in during.text
     assert (ready.status_code, health.status_code, live.status_code) == (503, 503, 200)

@@ -9,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from domain.models import AuthSession, Role, TaskRecord, UserRecord
 from domain.tasks import TaskStatus
-from graph.errors import is_database_unavailable
 from graph.runtime import Runtime
 from persistence import accounts
 from persistence.keyset import PageRequest
@@ -43,7 +42,7 @@ async def both_ways(
     """What `read` returns on a read-only unit of work (the driver) and on a writing
     one (SQLAlchemy, in its transaction), and the read-only one's execution
     contexts."""
-    reader = SqlUnitOfWork(runtime.session_factory)
+    reader = SqlUnitOfWork(runtime.session_factory, drivers=runtime.drivers)
     with count_statements() as log:
         on_the_driver = await read(reader)
     await reader.close()
@@ -115,23 +114,69 @@ async def test_task_pages_read_on_the_driver_are_sqlalchemys_pages(
     assert contexts == [None, None, None]
 
 
-async def test_a_driver_read_on_a_dropped_connection_fails_as_unavailable(
-    runtime: Runtime, session: object
+async def test_a_read_on_a_connection_the_server_dropped_is_answered_all_the_same(
+    runtime: Runtime, session: object, count_statements: Any
 ) -> None:
     user = await UserFactory.create_async()
-    uow = SqlUnitOfWork(runtime.session_factory)
+    drivers = runtime.drivers
+    assert drivers is not None
+    uow = SqlUnitOfWork(runtime.session_factory, drivers=drivers)
     assert await accounts.users_by_ids(uow, [user.id]) != [None]
-    backend = (await uow.rows(select(func.pg_backend_pid()))).scalar_one()
+    held = await drivers.acquire()
+    assert held is not None
+    dropped = held.connection.get_server_pid()
+    drivers.release(held)
     async with runtime.engine.connect() as admin:
-        await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
 
-    with pytest.raises(DBAPIError) as failure:
-        await accounts.users_by_ids(uow, [user.id])
+    found = await accounts.users_by_ids(uow, [user.id])
     await uow.close()
-    again = SqlUnitOfWork(runtime.session_factory)
-    found = await accounts.users_by_ids(again, [user.id])
-    await again.close()
+    held = await drivers.acquire()
+    assert held is not None
+    replacement = held.connection.get_server_pid()
+    drivers.release(held)
 
-    assert failure.value.connection_invalidated
-    assert is_database_unavailable(failure.value)
     assert [u and u.id for u in found] == [user.id]
+    assert replacement != dropped
+    assert drivers.open_connections == 1
+
+
+async def test_a_read_the_driver_refuses_fails_as_sqlalchemys_would(
+    runtime: Runtime, session: object, count_statements: Any
+) -> None:
+    user = await UserFactory.create_async()
+    uow = SqlUnitOfWork(runtime.session_factory, drivers=runtime.drivers)
+
+    with count_statements() as log, pytest.raises(DBAPIError):
+        await accounts.users_by_ids(uow, [2**40])  # no int4
+    found = await accounts.users_by_ids(uow, [user.id])
+    await uow.close()
+
+    # Tried on the driver, then run again through SQLAlchemy (an execution context).
+    assert len(log.contexts) == 2
+    assert log.contexts[0] is None
+    assert log.contexts[1] is not None
+    assert [u and u.id for u in found] == [user.id]
+
+
+async def test_a_read_finds_every_driver_connection_busy_and_sqlalchemy_runs_it(
+    runtime: Runtime, session: object, count_statements: Any
+) -> None:
+    user = await UserFactory.create_async()
+    drivers = runtime.drivers
+    assert drivers is not None
+    busy = []
+    while (held := await drivers.acquire()) is not None:
+        busy.append(held)
+    uow = SqlUnitOfWork(runtime.session_factory, drivers=drivers)
+
+    with count_statements() as log:
+        found = await accounts.users_by_ids(uow, [user.id])
+    await uow.close()
+    for held in busy:
+        drivers.release(held)
+
+    assert [u and u.id for u in found] == [user.id]
+    assert len(busy) == runtime.settings.pool.size
+    assert len(log.contexts) == 1
+    assert log.contexts[0] is not None
