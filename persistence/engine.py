@@ -87,7 +87,12 @@ def create_driver_pool(
     async def connect() -> Any:
         return await asyncpg.connect(**target)
 
-    return DriverPool(connect, size=pool.size, recycle_seconds=RECYCLE_SECONDS)
+    return DriverPool(
+        connect,
+        size=pool.size,
+        recycle_seconds=RECYCLE_SECONDS,
+        timeout_seconds=pool.timeout_seconds,
+    )
 
 
 def _postgres_connect_args(pool: PoolOptions) -> dict[str, Any]:

@@ -4,6 +4,7 @@ never more than the pool's size."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,7 +12,7 @@ import asyncpg
 import pytest
 
 from graph.settings import Settings
-from persistence.driver_pool import DriverPool, Held
+from persistence.driver_pool import REFUSED_BACKOFF_SECONDS, DriverPool, Held
 from persistence.engine import create_driver_pool, normalize_url
 from tests.conftest import POSTGRES_URL
 
@@ -69,19 +70,56 @@ async def test_a_released_connection_is_the_next_one_taken(
     assert drivers.open_connections == 1
 
 
-async def test_no_more_connections_than_the_size(
+async def test_with_every_connection_busy_the_next_released_is_handed_over(
     pool: tuple[DriverPool, Clock],
 ) -> None:
     drivers, _ = pool
     one, two = await held(drivers), await held(drivers)
+    waiting = asyncio.ensure_future(drivers.acquire())
+    await asyncio.sleep(0)  # one turn of the loop: it queues, opening nothing
 
-    assert await drivers.acquire() is None
+    assert drivers.waiting == 1
+    drivers.release(two)
+    assert await waiting is two
+    drivers.release(two)
     drivers.release(one)
-    again = await drivers.acquire()
-    assert again is one
-    drivers.release(again)
+    assert drivers.open_connections == 2
+
+
+async def test_a_dropped_busy_connection_lets_a_waiter_open_another(
+    pool: tuple[DriverPool, Clock],
+) -> None:
+    drivers, _ = pool
+    one, two = await held(drivers), await held(drivers)
+    waiting = asyncio.ensure_future(drivers.acquire())
+    await asyncio.sleep(0)
+    assert drivers.waiting == 1
+    one.connection.terminate()
+
+    drivers.release(one, failure=ConnectionResetError())
+    replacement = await waiting
+
+    assert replacement is not None
+    assert replacement.connection is not one.connection
+    assert not replacement.connection.is_closed()
+    drivers.release(replacement)
     drivers.release(two)
     assert drivers.open_connections == 2
+
+
+async def test_a_wait_longer_than_the_timeout_gives_up(dsn: str) -> None:
+    async def connect() -> Any:
+        return await asyncpg.connect(dsn)
+
+    drivers = DriverPool(connect, size=1, recycle_seconds=60, timeout_seconds=0.01)
+    only = await held(drivers)
+
+    with pytest.raises(TimeoutError):
+        await drivers.acquire()
+    drivers.release(only)
+    assert await drivers.acquire() is only
+    drivers.release(only)
+    await drivers.close()
 
 
 async def test_a_statement_the_server_refused_leaves_its_connection_in_use(
@@ -140,6 +178,26 @@ async def test_an_unreachable_server_raises_and_a_refusing_one_gives_none(
         await unreachable.acquire()
     assert await refusing.acquire() is None
     assert (unreachable.open_connections, refusing.open_connections) == (0, 0)
+
+
+async def test_a_refusing_server_is_not_asked_again_for_a_while(dsn: str) -> None:
+    clock = Clock()
+    attempts = []
+    missing = normalize_url(dsn).set(database="trackql_no_such_database")
+
+    async def connect() -> Any:
+        attempts.append(clock.now)
+        return await asyncpg.connect(missing.render_as_string(hide_password=False))
+
+    drivers = DriverPool(connect, size=2, recycle_seconds=60, clock=clock)
+    answers = [await drivers.acquire()]
+    clock.now = REFUSED_BACKOFF_SECONDS - 1
+    answers.append(await drivers.acquire())
+    clock.now = REFUSED_BACKOFF_SECONDS
+    answers.append(await drivers.acquire())
+
+    assert answers == [None, None, None]
+    assert attempts == [0, REFUSED_BACKOFF_SECONDS]
 
 
 async def test_a_closed_pool_closes_its_idle_connections_and_opens_none(

@@ -4,6 +4,7 @@ statement listeners still see them, and a failed read fails as SQLAlchemy's woul
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -159,24 +160,26 @@ async def test_a_read_the_driver_refuses_fails_as_sqlalchemys_would(
     assert [u and u.id for u in found] == [user.id]
 
 
-async def test_a_read_finds_every_driver_connection_busy_and_sqlalchemy_runs_it(
+async def test_a_read_finds_every_driver_connection_busy_and_waits_for_one(
     runtime: Runtime, session: object, count_statements: Any
 ) -> None:
     user = await UserFactory.create_async()
     drivers = runtime.drivers
     assert drivers is not None
-    busy = []
-    while (held := await drivers.acquire()) is not None:
-        busy.append(held)
+    busy = [await drivers.acquire() for _ in range(runtime.settings.pool.size)]
     uow = SqlUnitOfWork(runtime.session_factory, drivers=drivers)
 
     with count_statements() as log:
-        found = await accounts.users_by_ids(uow, [user.id])
+        reading = asyncio.ensure_future(accounts.users_by_ids(uow, [user.id]))
+        for _ in range(2):  # turns of the loop: its task, then its statement's
+            await asyncio.sleep(0)
+        assert drivers.waiting == 1
+        for held in busy:
+            assert held is not None
+            drivers.release(held)
+        found = await reading
     await uow.close()
-    for held in busy:
-        drivers.release(held)
 
     assert [u and u.id for u in found] == [user.id]
-    assert len(busy) == runtime.settings.pool.size
-    assert len(log.contexts) == 1
-    assert log.contexts[0] is not None
+    assert log.contexts == [None]  # on the driver
+    assert drivers.open_connections == runtime.settings.pool.size
