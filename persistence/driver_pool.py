@@ -53,12 +53,12 @@ class DriverPool:
         self._connect = connect
         self._size = size
         self._timeout = timeout_seconds
-        # Statements waiting for a connection, first come first served; a waiter is
-        # woken with a connection, or with None to look again (one was dropped).
-        self._waiters: deque[asyncio.Future[Held | None]] = deque()
         self._recycle = recycle_seconds
         self._clock = clock
         self._idle: list[Held] = []
+        # Statements waiting for a connection, first come first served; a waiter is
+        # woken with a connection, or with None to look again (one was dropped).
+        self._waiters: deque[asyncio.Future[Held | None]] = deque()
         self._open = 0  # idle and held
         self._closed = False
         self._refused_until = float("-inf")
@@ -130,12 +130,12 @@ class DriverPool:
         """Back to the idle list, unless the statement failed in a way that may have
         left the connection unusable. A connection the server dropped makes every
         idle one suspect (a restart drops them all), as SQLAlchemy's pool does."""
+        lost = bool(held.connection.is_closed())
         usable = failure is None or isinstance(failure, asyncpg.PostgresError)
-        if usable and not self._closed and not held.connection.is_closed():
+        if usable and not lost and not self._closed:
             if not self._hand_over(held):
                 self._idle.append(held)
             return
-        lost = bool(held.connection.is_closed())
         self._discard(held)
         if lost:
             for idle in self._idle:

@@ -174,13 +174,12 @@ class SqlUnitOfWork:
             return None
         try:
             found = await read.run(self._engine.sync_engine, held.connection, params)
-        except Exception as failure:
-            drivers.release(held, failure=failure)
-            log.debug("driver read failed; SQLAlchemy runs it again", exc_info=True)
-            return None
         except BaseException as failure:
             drivers.release(held, failure=failure)
-            raise
+            if not isinstance(failure, Exception):
+                raise
+            log.debug("driver read failed; SQLAlchemy runs it again", exc_info=True)
+            return None
         drivers.release(held)
         return found
 

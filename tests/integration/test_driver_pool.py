@@ -53,6 +53,17 @@ async def held(pool: DriverPool) -> Held:
     return taken
 
 
+async def full_with_a_waiter(
+    pool: DriverPool,
+) -> tuple[Held, Held, asyncio.Future[Held | None]]:
+    """Both connections of a pool of two held, and a third acquire queued."""
+    one, two = await held(pool), await held(pool)
+    waiting = asyncio.ensure_future(pool.acquire())
+    await asyncio.sleep(0)  # one turn of the loop: it queues, opening nothing
+    assert pool.waiting == 1
+    return one, two, waiting
+
+
 async def pid_of(pool: DriverPool) -> int:
     taken = await held(pool)
     pid = int(taken.connection.get_server_pid())
@@ -74,11 +85,8 @@ async def test_with_every_connection_busy_the_next_released_is_handed_over(
     pool: tuple[DriverPool, Clock],
 ) -> None:
     drivers, _ = pool
-    one, two = await held(drivers), await held(drivers)
-    waiting = asyncio.ensure_future(drivers.acquire())
-    await asyncio.sleep(0)  # one turn of the loop: it queues, opening nothing
+    one, two, waiting = await full_with_a_waiter(drivers)
 
-    assert drivers.waiting == 1
     drivers.release(two)
     assert await waiting is two
     drivers.release(two)
@@ -90,10 +98,7 @@ async def test_a_dropped_busy_connection_lets_a_waiter_open_another(
     pool: tuple[DriverPool, Clock],
 ) -> None:
     drivers, _ = pool
-    one, two = await held(drivers), await held(drivers)
-    waiting = asyncio.ensure_future(drivers.acquire())
-    await asyncio.sleep(0)
-    assert drivers.waiting == 1
+    one, two, waiting = await full_with_a_waiter(drivers)
     one.connection.terminate()
 
     drivers.release(one, failure=ConnectionResetError())

@@ -17,6 +17,7 @@ from domain.models import AuthSession, Role, TaskRecord, UserRecord
 from domain.tasks import TaskStatus
 from graph.runtime import Runtime
 from persistence import accounts
+from persistence.driver_pool import DriverPool
 from persistence.keyset import PageRequest
 from persistence.task_lists import (
     PROJECT_TASKS,
@@ -115,6 +116,14 @@ async def test_task_pages_read_on_the_driver_are_sqlalchemys_pages(
     assert contexts == [None, None, None]
 
 
+async def server_pid(drivers: DriverPool) -> int:
+    """The backend of the connection the next driver read would run on."""
+    held = await drivers.acquire()
+    assert held is not None
+    drivers.release(held)
+    return int(held.connection.get_server_pid())
+
+
 async def test_a_read_on_a_connection_the_server_dropped_is_answered_all_the_same(
     runtime: Runtime, session: object, count_statements: Any
 ) -> None:
@@ -123,19 +132,13 @@ async def test_a_read_on_a_connection_the_server_dropped_is_answered_all_the_sam
     assert drivers is not None
     uow = SqlUnitOfWork(runtime.session_factory, drivers=drivers)
     assert await accounts.users_by_ids(uow, [user.id]) != [None]
-    held = await drivers.acquire()
-    assert held is not None
-    dropped = held.connection.get_server_pid()
-    drivers.release(held)
+    dropped = await server_pid(drivers)
     async with runtime.engine.connect() as admin:
         await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
 
     found = await accounts.users_by_ids(uow, [user.id])
     await uow.close()
-    held = await drivers.acquire()
-    assert held is not None
-    replacement = held.connection.get_server_pid()
-    drivers.release(held)
+    replacement = await server_pid(drivers)
 
     assert [u and u.id for u in found] == [user.id]
     assert replacement != dropped
