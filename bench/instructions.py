@@ -33,7 +33,7 @@ from typing import Any
 import uvloop
 
 from bench import operations, server
-from bench.run import DEFAULT_ADMIN_URL, find_targets
+from bench.run import add_admin_url, find_targets
 
 COLLECTED = re.compile(r"Collected : (\d+)")
 DEFAULT_REQUESTS = {"Q2": 40}
@@ -44,10 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--operations", default="Q1,Q2,Q3")
     parser.add_argument("--requests", type=int, help="per operation (Q2 40, else 200)")
     parser.add_argument("--warmup", type=int, default=20)
-    parser.add_argument(
-        "--admin-url",
-        default=os.environ.get("TRACKQL_BENCH_DATABASE_URL", DEFAULT_ADMIN_URL),
-    )
+    add_admin_url(parser)
     parser.add_argument("--drive", help=argparse.SUPPRESS)  # the measured child
     args = parser.parse_args(argv)
     if args.drive:

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,14 @@ def wrk_version() -> str:
     # `wrk -v` prints its version then its usage, with status 1.
     shown = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
     return (shown.stdout or shown.stderr).splitlines()[0].split(" Copyright")[0]
+
+
+def wrk_missing(program: str) -> bool:
+    """True, with the install command on stderr, when wrk is not on the PATH."""
+    if wrk_path() is not None:
+        return False
+    print(f"{program}: {INSTALL_HINT}", file=sys.stderr)
+    return True
 
 
 def drive(

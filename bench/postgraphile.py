@@ -34,10 +34,8 @@ import argparse
 import asyncio
 import base64
 import json
-import os
 import secrets
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -55,7 +53,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench import load, server
 from bench.operations import Body, Targets
-from bench.run import DEFAULT_ADMIN_URL, find_targets
+from bench.run import add_admin_url, find_targets
 from domain.models import AuthSession, User, utcnow
 
 PACKAGE = "postgraphile@4"
@@ -88,13 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--warmup", type=float, default=3.0)
-    parser.add_argument(
-        "--admin-url",
-        default=os.environ.get("TRACKQL_BENCH_DATABASE_URL", DEFAULT_ADMIN_URL),
-    )
+    add_admin_url(parser)
     args = parser.parse_args(argv)
-    if load.wrk_path() is None:
-        print(f"bench.postgraphile: {load.INSTALL_HINT}", file=sys.stderr)
+    if load.wrk_missing("bench.postgraphile"):
         return 2
     modes = [mode for mode in args.modes.split(",") if mode]
     if unknown := set(modes) - set(MODES):

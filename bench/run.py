@@ -49,13 +49,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--scale", type=float, default=1.0, help="seed-bench --scale")
     parser.add_argument("--subscribers", type=int, default=100, help="S1 sockets")
     parser.add_argument("--updates", type=int, default=20, help="S1 task updates")
+    add_admin_url(parser)
+    parser.add_argument("--output", type=Path, help="default: bench/results/<date>.md")
+    return parser
+
+
+def add_admin_url(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--admin-url",
         default=os.environ.get("TRACKQL_BENCH_DATABASE_URL", DEFAULT_ADMIN_URL),
         help="a PostgreSQL URL that may create databases",
     )
-    parser.add_argument("--output", type=Path, help="default: bench/results/<date>.md")
-    return parser
 
 
 def _ints(raw: str) -> list[int]:
@@ -71,8 +75,7 @@ def _names(raw: str) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if load.wrk_path() is None:
-        print(f"bench: {load.INSTALL_HINT}", file=sys.stderr)
+    if load.wrk_missing("bench"):
         return 2
     ops = operations.select(args.operations)
     started = datetime.now(UTC)

@@ -180,42 +180,58 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def worker_rss_mib(server: Server) -> tuple[float, int]:
-    """The summed RSS of the processes that serve requests, and their number: the
-    server itself with one worker, its spawned children with several (uvicorn's
-    supervisor and multiprocessing's resource tracker are left out)."""
-    root = server.process.pid
-    workers = [pid for pid in _children(root) if b"spawn_main" in _cmdline(pid)]
-    workers = workers or [root]
+    """The summed RSS of the processes that serve requests, and their number."""
+    workers = worker_pids(server)
     return sum(_rss_kib(pid) for pid in workers) / 1024, len(workers)
 
 
+def worker_pids(server: Server) -> list[int]:
+    """The processes that serve requests: the server itself with one worker, its
+    spawned children with several (uvicorn's supervisor and multiprocessing's
+    resource tracker are left out)."""
+    root = server.process.pid
+    workers = [
+        pid for pid in _children(root) if "spawn_main" in read_proc(pid, "cmdline")
+    ]
+    return workers or [root]
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL process on the machine: the server's backends and helpers."""
+    return [pid for pid in _pids() if read_proc(pid, "comm").strip() == "postgres"]
+
+
 def _children(parent: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            # The ppid is the 2nd field after the parenthesised command name.
-            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
-                found.append(int(entry.name))
-    return found
+    return [
+        pid
+        for pid in _pids()
+        if (stat := read_proc(pid, "stat")) and int(stat_fields(stat)[1]) == parent
+    ]
 
 
-def _cmdline(pid: int) -> bytes:
+def stat_fields(stat: str) -> list[str]:
+    """The fields of a `/proc/<pid>/stat` line after the command name: state, ppid,
+    ... (`man proc`, from the 3rd). The name, in parentheses, may hold spaces and
+    parentheses itself: the fields start after the last closing one."""
+    return stat.rsplit(")", 1)[1].split()
+
+
+def _pids() -> Iterator[int]:
+    return (
+        int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()
+    )
+
+
+def read_proc(pid: int, name: str) -> str:
+    """/proc/<pid>/<name>, or "" for a process that has exited."""
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
+        return Path(f"/proc/{pid}/{name}").read_text()
     except OSError:
-        return b""
+        return ""
 
 
 def _rss_kib(pid: int) -> int:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    for line in status.splitlines():
+    for line in read_proc(pid, "status").splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import load, operations, report, subscribers
+from bench import cpu, load, operations, report, subscribers
 from bench.run import main
 
 WRK_OUTPUT = """\
@@ -94,3 +94,31 @@ def test_fan_out_latency_percentiles_come_from_every_delivery() -> None:
     assert fanout.p99_ms is not None
     assert 99 <= fanout.p99_ms <= 100
     assert subscribers.Fanout(10, 0, [], 0, "not available").p50_ms is None
+
+
+def test_cpu_time_is_read_past_a_command_name_holding_parentheses() -> None:
+    fields = ["S", "1", "7", "7", "0", "-1", "4194560", "9", "0", "0", "0"]
+    stat = f"4242 (uvicorn (worker) 1) {' '.join(fields)} 350 120 0 0 20 0\n"
+
+    assert cpu.parse_stat(stat) == cpu.Ticks(total=470, kernel=120)
+
+
+def test_cpu_split_is_per_request_and_sums_every_process() -> None:
+    hz = cpu.TICKS_PER_SECOND
+    measured = load.Load(
+        requests=2_000, seconds=10, p50_ms=1, p99_ms=2, errors=0, sample=""
+    )
+
+    found = cpu.split("Q1", measured, cpu.Ticks(hz, hz // 5), cpu.Ticks(hz // 4), 0.1)
+
+    assert (found.workers_us, found.workers_kernel_us) == (500, 100)
+    assert (found.postgres_us, found.wrk_us, found.total_us) == (125, 50, 675)
+    assert "| Q1 | 200 | 0 | 500 (100) | 125 | 50 | 675 |" in cpu.render([found])
+
+
+def test_cpu_bodies_are_the_fixed_costs_and_the_reads_only() -> None:
+    assert list(cpu.request_bodies("fixed, check,q1")) == ["fixed", "check", "Q1"]
+    with pytest.raises(ValueError, match="M1 is not a read"):
+        cpu.request_bodies("Q1,M1")
+    with pytest.raises(ValueError, match="Q9"):
+        cpu.request_bodies("Q9")
