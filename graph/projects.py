@@ -185,7 +185,7 @@ async def _connection(
     loaders = info.context.loaders
     for project in page.rows:
         loaders.project.prime(project.id, project)
-    dated = node_child_selects(info, "owner", *DATED_FIELDS)
+    dated = _dated_owners(info)
     if node_selects(info, "owner"):
         owners = list({p.owner_id for p in page.rows})
         await loaders.users(dated).load_many(owners)
@@ -194,6 +194,10 @@ async def _connection(
         return ProjectType.from_model(project, loaders, dated_owner=dated)
 
     return Connection[ProjectType].build(page, convert, count)
+
+
+def _dated_owners(info: strawberry.Info[Context, None]) -> bool:
+    return node_child_selects(info, "owner", *DATED_FIELDS)
 
 
 async def member_projects(
@@ -236,7 +240,14 @@ class ProjectsQuery:
         actor = await context.require_actor()
         found = project_filter(filter, actor)
         request = page_request(first, after, last, before)
-        page = await queries.projects_page(context.uow, actor, found, request)
+        # Owners shown without timestamps come with the page (the undated users
+        # loader's rows); dated ones, as under User.projects, from _connection.
+        with_owners = node_selects(info, "owner") and not _dated_owners(info)
+        page, owners = await queries.projects_page(
+            context.uow, actor, found, request, with_owners=with_owners
+        )
+        for owner in owners:
+            context.loaders.undated_user.prime(owner.id, owner)
         return await _connection(
             info, page, lambda: queries.count_projects(context.uow, actor, found)
         )

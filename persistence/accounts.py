@@ -76,12 +76,11 @@ def _by_ids(columns: list[Any]) -> dict[str, Select[Any]]:
 USERS_BY_IDS = _by_ids(USER_COLUMNS)
 # The owners and assignees of a page whose response shows neither timestamp: the
 # driver would build a datetime for each (5 % of Q2's instructions).
-UNDATED_USERS_BY_IDS = _by_ids(
-    [
-        null().label(column.name) if column.name in DATES else column
-        for column in USER_COLUMNS
-    ]
-)
+UNDATED_USER_COLUMNS = [
+    null().label(column.name) if column.name in DATES else column
+    for column in USER_COLUMNS
+]
+UNDATED_USERS_BY_IDS = _by_ids(UNDATED_USER_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)

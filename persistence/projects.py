@@ -22,8 +22,16 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from domain.access import Actor
 from domain.errors import Conflict
-from domain.models import Project, ProjectMember, ProjectRecord, ProjectRole, User
+from domain.models import (
+    Project,
+    ProjectMember,
+    ProjectRecord,
+    ProjectRole,
+    User,
+    UserRecord,
+)
 from persistence import keyset
+from persistence.accounts import UNDATED_USER_COLUMNS
 
 if TYPE_CHECKING:
     from persistence.uow import SqlUnitOfWork
@@ -171,19 +179,38 @@ async def projects_page(
     actor: Actor,
     project_filter: ProjectFilter,
     request: keyset.PageRequest,
-) -> keyset.Page[ProjectRecord]:
+    *,
+    with_owners: bool = False,
+) -> tuple[keyset.Page[ProjectRecord], list[UserRecord]]:
+    """A page of projects, and `with_owners` their owners without timestamps, read
+    in the same statement: the round trip of a statement of their own costs more
+    than joining the owners' rows."""
     signature = PROJECT_ORDER.signature(keyset.fingerprint("projects", project_filter))
-    query, size = keyset.reused(_page_statement, request, actor, project_filter)
-    rows = [ProjectRecord._make(row) for row in await uow.rows(query)]
-    return keyset.page_from_rows(rows, size, PROJECT_ORDER, signature, request)
+    query, size = keyset.reused(
+        _page_statement, request, actor, project_filter, with_owners
+    )
+    rows = (await uow.rows(query)).all()
+    split = len(ProjectRecord._fields)
+    projects = [ProjectRecord._make(row[:split]) for row in rows]
+    owners = [UserRecord._make(row[split:]) for row in rows] if with_owners else []
+    page = keyset.page_from_rows(projects, size, PROJECT_ORDER, signature, request)
+    return page, owners
 
 
 @lru_cache(maxsize=256)
 def _page_statement(
-    actor: Actor, project_filter: ProjectFilter, request: keyset.PageRequest
+    actor: Actor,
+    project_filter: ProjectFilter,
+    with_owners: bool,
+    request: keyset.PageRequest,
 ) -> tuple[Select[Any], int]:
     signature = PROJECT_ORDER.signature(keyset.fingerprint("projects", project_filter))
-    base = select(*PROJECT_COLUMNS).where(*_visible(actor, project_filter))
+    base = select(*PROJECT_COLUMNS)
+    if with_owners:
+        base = base.add_columns(*UNDATED_USER_COLUMNS).join(
+            User, User.id == Project.owner_id
+        )
+    base = base.where(*_visible(actor, project_filter))
     return keyset.apply(base, PROJECT_ORDER, signature, request)
 
 

@@ -71,6 +71,35 @@ async def test_twenty_projects_with_owner_members_and_ten_tasks_take_six_stateme
     assert await run(gql, token, count_statements, 20, 10) == (statements, result)
 
 
+OWNERS = "{ projects(first: 10) { nodes { name owner { name email %s } } } }"
+
+
+async def test_owners_shown_without_timestamps_come_with_their_page(
+    gql: GraphQLClient, token_for: Any, count_statements: Any
+) -> None:
+    viewer = await UserFactory.create_async()
+    owners = [await UserFactory.create_async() for _ in range(3)]
+    for owner in owners:
+        await project_with_members(owner, viewer, name=f"by {owner.name}")
+    token = await token_for(viewer)
+
+    with count_statements() as log:
+        plain = await gql.as_user(token)(OWNERS % "")
+    with count_statements() as dated_log:
+        dated = await gql.as_user(token)(OWNERS % "createdAt")
+
+    shown = {
+        (p["name"], p["owner"]["name"], p["owner"]["email"])
+        for p in plain["data"]["projects"]["nodes"]
+    }
+    assert shown == {(f"by {o.name}", o.name, o.email) for o in owners}
+    # The session check, then the page with its owners.
+    assert len(log.statements) == 2, log.statements
+    # A timestamp the page does not read: the owners' own statement, as before.
+    assert len(dated_log.statements) == 3, dated_log.statements
+    assert all(p["owner"]["createdAt"] for p in dated["data"]["projects"]["nodes"])
+
+
 async def test_doubling_the_rows_adds_no_statement(
     settings: Settings, client_for: ClientFor, token_for: Any, count_statements: Any
 ) -> None:
