@@ -137,17 +137,17 @@ def measure(
     load.drive(running.url, body, token, connections=args.connections, seconds=3)
     workers = server.worker_pids(running)
     postgres = server.postgres_pids()
-    before = ticks_of(workers), ticks_of(postgres), _wrk_seconds()
+    workers_before, postgres_before = ticks_of(workers), ticks_of(postgres)
+    wrk_before = _wrk_seconds()
     measured = load.drive(
         running.url, body, token, connections=args.connections, seconds=args.duration
     )
-    after = ticks_of(workers), ticks_of(postgres), _wrk_seconds()
     return split(
         body_key,
         measured,
-        after[0] - before[0],
-        after[1] - before[1],
-        after[2] - before[2],
+        ticks_of(workers) - workers_before,
+        ticks_of(postgres) - postgres_before,
+        _wrk_seconds() - wrk_before,
     )
 
 
