@@ -7,8 +7,9 @@ mail in domain/recovery.py.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from domain.access import Actor, can_update_user, require_admin
 from domain.credentials import (
@@ -37,17 +38,26 @@ T = TypeVar("T")
 EMAIL_TAKEN = "email already registered"
 
 
+class Caller(NamedTuple):
+    actor: Actor
+    user: UserRecord
+    # The users asked for `also` that exist, by id, read with the check.
+    also: dict[int, UserRecord]
+
+
 async def caller_from_claims(
-    claims: AccessClaims, *, uow: UnitOfWork
-) -> tuple[Actor, UserRecord]:
+    claims: AccessClaims, *, uow: UnitOfWork, also: Collection[int] = ()
+) -> Caller:
     """The actor and their user as the session check read them. Role and activity
     come from the database on every request, never the token, so a deactivation,
     logout or password change takes effect at once."""
-    user = await uow.users.with_live_session(claims.user_id, claims.session_id)
+    user, named = await uow.users.with_live_session(
+        claims.user_id, claims.session_id, also
+    )
     if user is None or not user.is_active:
         raise Unauthenticated("session is no longer valid")
     actor = Actor(user_id=user.id, role=user.role, session_id=claims.session_id)
-    return actor, user
+    return Caller(actor, user, named)
 
 
 async def register(

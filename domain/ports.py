@@ -3,7 +3,7 @@ provide the one real implementation of each."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -36,8 +36,10 @@ class UserRepository(Protocol):
     async def by_email(self, email: str) -> User | None: ...
 
     async def with_live_session(
-        self, user_id: int, session_id: str
-    ) -> UserRecord | None: ...
+        self, user_id: int, session_id: str, also: Collection[int] = ()
+    ) -> tuple[UserRecord | None, dict[int, UserRecord]]:
+        """The user, if the session has not been revoked; and those of the users
+        `also` names that exist, by id, read in the same round trip."""
 
     async def add(self, user: User) -> None:
         """Insert and flush; an email taken meanwhile raises Conflict."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain import models
-from domain.errors import NotFound
+from domain.errors import DomainError, NotFound
 from graph.context import Context
 from graph.inputs import ProjectFilter, TaskFilter, TaskOrder
 from graph.relay import (
@@ -104,8 +104,13 @@ class UserFilter:
 
 
 async def load_user(context: Context, raw_id: str) -> UserType:
-    await context.require_actor()
-    user = await context.loaders.user.load(decode_id(raw_id, "User"))
+    try:
+        user_id = decode_id(raw_id, "User")
+    except DomainError:
+        await context.require_actor()  # UNAUTHENTICATED comes before a bad id
+        raise
+    await context.require_actor(with_users=(user_id,))
+    user = await context.loaders.user.load(user_id)
     if user is None:
         raise NotFound.of("User", raw_id)
     return UserType.from_model(user)

@@ -44,8 +44,9 @@ class Query(AccountsQuery, ProjectsQuery, TasksQuery):
     async def node(
         self, info: strawberry.Info[Context, None], id: strawberry.ID
     ) -> Node | None:
-        await info.context.require_actor()
         parsed = parse_global_id(id)
+        users = (parsed[1],) if parsed is not None and parsed[0] == "User" else ()
+        await info.context.require_actor(with_users=users)
         if parsed is None or parsed[0] not in NODE_RESOLVERS:
             return None
         type_name, ident = parsed

@@ -70,7 +70,7 @@ async def accept_connection(context: Context) -> None:
         raise ConnectionRejectionError()
     uow = SqlUnitOfWork(runtime.session_factory, drivers=runtime.drivers)
     try:
-        actor, _ = await caller_from_claims(bearer.claims, uow=uow)
+        actor = (await caller_from_claims(bearer.claims, uow=uow)).actor
     except Unauthenticated:
         raise ConnectionRejectionError() from None
     finally:

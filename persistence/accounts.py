@@ -3,7 +3,7 @@ throttles, and the users read side."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    and_,
     any_,
     bindparam,
     delete,
@@ -62,25 +63,35 @@ LIVE_SESSION_USER = on_the_driver(
 # By dialect. PostgreSQL takes the ids as one array parameter: an expanding IN is
 # rendered anew at every execution (the costliest step of a one-user read) and makes
 # one prepared statement per number of ids.
-def _by_ids(columns: list[Any]) -> dict[str, Select[Any]]:
+def _by_ids(query: Select[Any]) -> dict[str, Select[Any]]:
     return {
         "postgresql": on_the_driver(
-            select(*columns).where(
-                User.id == any_(bindparam("ids", type_=ARRAY(Integer)))
-            )
+            query.where(User.id == any_(bindparam("ids", type_=ARRAY(Integer))))
         ),
-        "sqlite": select(*columns).where(User.id.in_(bindparam("ids", expanding=True))),
+        "sqlite": query.where(User.id.in_(bindparam("ids", expanding=True))),
     }
 
 
-USERS_BY_IDS = _by_ids(USER_COLUMNS)
+USERS_BY_IDS = _by_ids(select(*USER_COLUMNS))
+# The session check with the users a query names by id, in one round trip: a
+# statement costs a request more than anything else it does (bench/README.md).
+LIVE_SESSION_AND_USERS = _by_ids(
+    select(AuthSession.id.is_not(None).label("live"), *USER_COLUMNS).outerjoin(
+        AuthSession,
+        and_(
+            AuthSession.user_id == User.id,
+            AuthSession.id == bindparam("session_id"),
+            AuthSession.revoked_at.is_(None),
+        ),
+    )
+)
 # The owners and assignees of a page whose response shows neither timestamp: the
 # driver would build a datetime for each (5 % of Q2's instructions).
 UNDATED_USER_COLUMNS = [
     null().label(column.name) if column.name in DATES else column
     for column in USER_COLUMNS
 ]
-UNDATED_USERS_BY_IDS = _by_ids(UNDATED_USER_COLUMNS)
+UNDATED_USERS_BY_IDS = _by_ids(select(*UNDATED_USER_COLUMNS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,14 +129,29 @@ class UserRepository:
         return (await self._uow.execute(query)).scalar_one_or_none()
 
     async def with_live_session(
-        self, user_id: int, session_id: str
-    ) -> UserRecord | None:
-        """The user, if the session has not been revoked."""
-        found = await self._uow.rows(
-            LIVE_SESSION_USER, {"user_id": user_id, "session_id": session_id}
-        )
-        row = found.one_or_none()
-        return None if row is None else UserRecord._make(row)
+        self, user_id: int, session_id: str, also: Collection[int] = ()
+    ) -> tuple[UserRecord | None, dict[int, UserRecord]]:
+        """The user, if the session has not been revoked; and those of the users
+        `also` names that exist, by id."""
+        if not also:
+            found = await self._uow.rows(
+                LIVE_SESSION_USER, {"user_id": user_id, "session_id": session_id}
+            )
+            row = found.one_or_none()
+            return (None if row is None else UserRecord._make(row)), {}
+        statement = LIVE_SESSION_AND_USERS[self._uow.dialect_name()]
+        ids = sorted({user_id, *also})
+        caller = None
+        named = {}
+        for live, *columns in await self._uow.rows(
+            statement, {"session_id": session_id, "ids": ids}
+        ):
+            user = UserRecord._make(columns)
+            if user.id == user_id and live:
+                caller = user
+            if user.id in also:
+                named[user.id] = user
+        return caller, named
 
     async def add(self, user: User) -> None:
         try:

@@ -66,18 +66,27 @@ async def test_users_read_on_the_driver_are_sqlalchemys_records(
     async def read(uow: SqlUnitOfWork) -> Any:
         live = await uow.users.with_live_session(ann.id, "s-driver")
         gone = await uow.users.with_live_session(ann.id, "no such session")
-        return live, gone, await accounts.users_by_ids(uow, [bob.id, 0, ann.id, bob.id])
+        with_bob = await uow.users.with_live_session(ann.id, "s-driver", {bob.id, 0})
+        gone_with_bob = await uow.users.with_live_session(bob.id, "s-driver", {bob.id})
+        by_ids = await accounts.users_by_ids(uow, [bob.id, 0, ann.id, bob.id])
+        return live, gone, with_bob, gone_with_bob, by_ids
 
     driver, sqlalchemy, contexts = await both_ways(runtime, count_statements, read)
 
     assert driver == sqlalchemy
-    live, gone, found = driver
+    (live, named), gone, with_bob, gone_with_bob, found = driver
     assert isinstance(live, UserRecord)
     assert live.role is Role.ADMIN
     assert live.created_at.tzinfo is UTC
-    assert gone is None
+    assert named == {}
+    assert gone == (None, {})
+    assert with_bob[0] == live
+    assert list(with_bob[1]) == [bob.id]
+    assert isinstance(with_bob[1][bob.id], UserRecord)
+    # Another user's session is no session of bob's: bob is read, not admitted.
+    assert gone_with_bob == (None, {bob.id: with_bob[1][bob.id]})
     assert [user and user.id for user in found] == [bob.id, None, ann.id, bob.id]
-    assert contexts == [None, None, None]
+    assert contexts == [None] * 5
 
 
 async def test_task_pages_read_on_the_driver_are_sqlalchemys_pages(

@@ -148,19 +148,61 @@ async def test_sibling_fields_share_one_session_check_and_one_batch(
     assert answer == {
         "data": {f"u{n}": {"email": u.email} for n, u in enumerate(users)}
     }
-    # The session check, then the three users in one statement.
+    # The session check with the first field's user, then the other two in one.
     assert len(statements) == 2, statements
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        '{ user(id: "OTHER") { email } }',
+        '{ node(id: "OTHER") { ... on User { email } } }',
+        '{ user(id: "SELF") { email } }',
+    ],
+)
+async def test_a_user_by_id_comes_with_the_session_check(
+    gql: GraphQLClient, token_for: Any, count_statements: Any, read: str
+) -> None:
+    viewer, other = await UserFactory.create_async(), await UserFactory.create_async()
+    document = read.replace("OTHER", gid("User", other.id)).replace(
+        "SELF", gid("User", viewer.id)
+    )
+    shown = viewer if "SELF" in read else other
+    viewer_gql = gql.as_user(await token_for(viewer))
+
+    with count_statements() as log:
+        answer = await viewer_gql(document)
+
+    field = "user" if "user(" in read else "node"
+    assert answer == {"data": {field: {"email": shown.email}}}
+    assert log.count == 1, log.statements
+
+
+async def test_an_unknown_user_by_id_is_not_found_in_the_session_checks_statement(
+    gql: GraphQLClient, token_for: Any, count_statements: Any
+) -> None:
+    viewer = await UserFactory.create_async()
+    viewer_gql = gql.as_user(await token_for(viewer))
+
+    with count_statements() as log:
+        answer = await viewer_gql(
+            f'{{ user(id: "{gid("User", viewer.id + 1000)}") {{ email }} }}'
+        )
+
+    assert answer["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert log.count == 1, log.statements
 
 
 @pytest.mark.skipif(POSTGRES_URL is None, reason="SQLite has no array parameters")
 async def test_postgresql_reads_any_number_of_users_with_one_statement_text(
     gql: GraphQLClient, token_for: Any, count_statements: Any
 ) -> None:
-    viewer, ann, bob = [await UserFactory.create_async() for _ in range(3)]
+    viewer, ann, bob, cy = [await UserFactory.create_async() for _ in range(4)]
     token = await token_for(viewer)
 
-    one, _ = await read_users(gql, token, count_statements, [ann])
-    two, _ = await read_users(gql, token, count_statements, [ann, bob])
+    # The first field's user comes with the session check; the rest in a batch.
+    one, _ = await read_users(gql, token, count_statements, [ann, bob])
+    two, _ = await read_users(gql, token, count_statements, [ann, bob, cy])
 
     # One text, so one prepared statement, whatever the number of ids in the batch.
     assert one == two

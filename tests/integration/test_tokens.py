@@ -17,6 +17,7 @@ from graph.runtime import Runtime
 from tests.account_operations import LOGOUT, ME, REFRESH, error_of, login
 from tests.conftest import SECRET, GraphQLClient, MovableClock
 from tests.factories import PASSWORD, UserFactory
+from tests.integration.graphql import error_code, gid
 
 
 @pytest.fixture
@@ -97,15 +98,25 @@ async def test_an_expired_refresh_token_is_refused(
 
 
 async def test_logout_refuses_the_access_token_at_once(
-    gql: GraphQLClient, tokens: dict[str, Any]
+    gql: GraphQLClient, tokens: dict[str, Any], session: AsyncSession
 ) -> None:
+    other = await UserFactory.create_async()
+    await session.commit()
+    # A user read by id comes in the session check's statement: it must be refused
+    # with the check, not answered.
+    other_user = f'{{ user(id: "{gid("User", other.id)}") {{ email }} }}'
     viewer = gql.as_user(tokens["accessToken"])
     assert "errors" not in await viewer(ME)
+    assert "errors" not in await viewer(other_user)
 
     result = await gql(LOGOUT, {"token": tokens["refreshToken"]})
 
     assert result == {"data": {"logout": True}}
     assert error_of(await viewer(ME))["extensions"]["code"] == "UNAUTHENTICATED"
+    refused = await viewer(other_user)
+    assert refused["data"] == {"user": None}
+    assert error_code(refused) == "UNAUTHENTICATED"
+    assert other.email not in json.dumps(refused)
     refused = await refresh(gql, tokens["refreshToken"])
     assert error_of(refused)["extensions"]["code"] == "UNAUTHENTICATED"
 

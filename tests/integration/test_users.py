@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.conftest import GraphQLClient
 from tests.factories import UserFactory
+from tests.integration.graphql import gid
 
 USERS_PAGE = """
 query ($first: Int, $after: String, $last: Int, $before: String, $filter: UserFilter) {
@@ -161,6 +164,14 @@ async def test_me_without_a_token_is_unauthenticated(gql: GraphQLClient) -> None
     assert result["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
+async def test_a_malformed_id_without_a_token_is_unauthenticated_first(
+    gql: GraphQLClient,
+) -> None:
+    result = await gql('{ user(id: "not an id") { email } }')
+
+    assert result["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
 async def test_a_bad_token_is_unauthenticated_not_a_plain_400(
     gql: GraphQLClient,
 ) -> None:
@@ -170,17 +181,27 @@ async def test_a_bad_token_is_unauthenticated_not_a_plain_400(
     assert result["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
+@pytest.mark.parametrize(
+    "read",
+    [
+        "{ me { id } }",
+        # These read the user by id in the session check's own statement.
+        '{ user(id: "USER") { email } }',
+        '{ node(id: "USER") { ... on User { email } } }',
+    ],
+)
 async def test_a_deactivated_users_token_is_refused_at_once(
-    gql: GraphQLClient, token_for: Any, session: Any
+    gql: GraphQLClient, token_for: Any, session: Any, read: str
 ) -> None:
-    user = await UserFactory.create_async()
+    user, other = await UserFactory.create_async(), await UserFactory.create_async()
     viewer = gql.as_user(await token_for(user))
     user.is_active = False
     await session.commit()
 
-    result = await viewer("{ me { id } }")
+    result = await viewer(read.replace("USER", gid("User", other.id)))
 
     assert result["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert other.email not in str(result)
 
 
 async def test_timestamps_are_utc_with_microseconds(
