@@ -8,13 +8,11 @@ from contextlib import asynccontextmanager
 import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from graph import graphiql, health
-from graph.auth import BearerAuthBackend
 from graph.body_limit import BodySizeLimit
 from graph.heap import settle_heap
 from graph.profile import SchemaPolicy
@@ -82,10 +80,6 @@ def create_app(
             ),
             # Inside CORS, so that a browser can read the 413.
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
-            Middleware(
-                AuthenticationMiddleware,
-                backend=BearerAuthBackend(runtime.signer, runtime.clock),
-            ),
         ],
         lifespan=lifespan,
     )

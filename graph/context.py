@@ -41,7 +41,6 @@ class Context:
     bearer: BearerToken = ANONYMOUS
     request: Request | WebSocket | None = None
     response: Response | WebSocket | None = None
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     # The graphql-transport-ws connection_init payload; Strawberry sets it.
     connection_params: dict[str, Any] | None = None
     loaders: Loaders = field(init=False)
@@ -72,6 +71,11 @@ class Context:
         if self.request is None or self.request.client is None:
             return None
         return self.request.client.host
+
+    @cached_property
+    def request_id(self) -> str:
+        """Named in the log and the answer of an unexpected error: made only then."""
+        return uuid.uuid4().hex[:16]
 
     @cached_property
     def now(self) -> datetime:

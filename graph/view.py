@@ -22,7 +22,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
-from graph.auth import ANONYMOUS, BearerToken
+from graph.auth import read_bearer
 from graph.context import Context
 from graph.errors import shape_error
 from graph.fast_path import PreparedRequest, refused_before_execution
@@ -118,9 +118,8 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         runtime: Runtime = request.app.state.runtime
-        bearer = request.scope.get("user")
-        if not isinstance(bearer, BearerToken):
-            bearer = ANONYMOUS
+        header = request.headers.get("authorization")
+        bearer = read_bearer(header, runtime.signer, runtime.clock)
         return Context.create(runtime, bearer, request, response)
 
     async def parse_http_body(
