@@ -49,14 +49,16 @@ USER_ORDER = keyset.Ordering((keyset.SortKey("id", User.id, "int"),))
 # and PostgreSQL reads send it straight to asyncpg (driver_reads.py).
 USER_COLUMNS = [User.__table__.c[name] for name in UserRecord._fields]
 DATES = ("created_at", "updated_at")
+# The join of a user to the request's session, if it is theirs and not revoked.
+LIVE_SESSION = and_(
+    AuthSession.user_id == User.id,
+    AuthSession.id == bindparam("session_id"),
+    AuthSession.revoked_at.is_(None),
+)
 LIVE_SESSION_USER = on_the_driver(
     select(*USER_COLUMNS)
-    .join(AuthSession, AuthSession.user_id == User.id)
-    .where(
-        User.id == bindparam("user_id"),
-        AuthSession.id == bindparam("session_id"),
-        AuthSession.revoked_at.is_(None),
-    )
+    .join(AuthSession, LIVE_SESSION)
+    .where(User.id == bindparam("user_id"))
 )
 
 
@@ -77,12 +79,7 @@ USERS_BY_IDS = _by_ids(select(*USER_COLUMNS))
 # statement costs a request more than anything else it does (bench/README.md).
 LIVE_SESSION_AND_USERS = _by_ids(
     select(AuthSession.id.is_not(None).label("live"), *USER_COLUMNS).outerjoin(
-        AuthSession,
-        and_(
-            AuthSession.user_id == User.id,
-            AuthSession.id == bindparam("session_id"),
-            AuthSession.revoked_at.is_(None),
-        ),
+        AuthSession, LIVE_SESSION
     )
 )
 # The owners and assignees of a page whose response shows neither timestamp: the
