@@ -22,7 +22,7 @@ from domain.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthent
 from domain.models import Role, TokenPurpose, User, UserRecord
 from domain.patch import KEEP, Keep
 from domain.ports import Clock, UnitOfWork
-from domain.rate_limits import limit_registration
+from domain.rate_limits import limit_registration, registration_is_limited
 from domain.recovery import send_verification
 from domain.security import AccessClaims, hash_password_async
 from domain.sessions import (
@@ -60,9 +60,48 @@ async def caller_from_claims(
     return Caller(actor, user, named)
 
 
+@dataclass(frozen=True, slots=True)
+class NewPassword:
+    """A new account's password, hashed before the registration's transaction
+    opens, for the reason sessions.CheckedPassword gives; or not yet, when the
+    attempt will be refused before its hash."""
+
+    password: str
+    hashed: str | None = None
+
+    @classmethod
+    async def hashed_if(cls, password: str, worth_it: bool) -> NewPassword:
+        return cls(password, await hash_password_async(password) if worth_it else None)
+
+    async def hash(self) -> str:
+        if self.hashed is not None:
+            return self.hashed
+        return await hash_password_async(self.password)
+
+
+async def registration_hashes(
+    password: str,
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: AccountPolicy,
+    client: str | None,
+) -> bool:
+    """Whether register would hash this password: it is acceptable and the client
+    is within its limit. Reads only, counts nothing."""
+    try:
+        check_password(password)
+    except BadUserInput:
+        return False
+    limits = policy.rate_limits
+    return not await registration_is_limited(
+        client, uow=uow, clock=clock, limits=limits
+    )
+
+
 async def register(
     email: str,
-    password: str,
+    password: NewPassword,
     name: str,
     *,
     uow: UnitOfWork,
@@ -82,23 +121,30 @@ async def create_admin(
     email: str, password: str, name: str, *, uow: UnitOfWork, clock: Clock
 ) -> User:
     """The operator's way in (the CLI): an administrator whose email is trusted."""
-    user = await _new_user(email, password, name, Role.ADMIN, uow=uow, clock=clock)
+    new_password = NewPassword(password)
+    user = await _new_user(email, new_password, name, Role.ADMIN, uow=uow, clock=clock)
     user.is_verified = True
     return user
 
 
 async def _new_user(
-    email: str, password: str, name: str, role: Role, *, uow: UnitOfWork, clock: Clock
+    email: str,
+    password: NewPassword,
+    name: str,
+    role: Role,
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
 ) -> User:
     email, name = check_email(email), check_name(name)
-    check_password(password)
+    check_password(password.password)
     if await uow.users.by_email(email) is not None:
         raise Conflict(EMAIL_TAKEN)
     now = clock()
     user = User(
         email=email,
         name=name,
-        password_hash=await hash_password_async(password),
+        password_hash=await password.hash(),
         role=role,
         is_active=True,
         is_verified=False,

@@ -80,6 +80,9 @@ class RateLimitCounters(Protocol):
         window's hits so far. The hit stays counted even when the mutation that
         made it fails."""
 
+    async def hits(self, bucket: str, window_start: datetime) -> int:
+        """The window's hits so far, without counting one."""
+
     async def prune(self, before: datetime) -> int:
         """Delete the counters of windows that started before `before`."""
 

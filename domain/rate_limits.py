@@ -77,35 +77,54 @@ def client_key(address: str | None) -> str:
     return str(ip)
 
 
+Count = tuple[str, str, Rate]  # a limit's name, the key it counts, its rate
+
+
+def _login_counts(email: str, client: str | None, limits: RateLimits) -> list[Count]:
+    return [
+        ("login:client", client_key(client), limits.login_per_client),
+        ("login:email", email, limits.login_per_email),
+    ]
+
+
+def _registration_counts(client: str | None, limits: RateLimits) -> list[Count]:
+    return [("register:client", client_key(client), limits.register_per_client)]
+
+
 async def limit_login(
     email: str, client: str | None, *, uow: UnitOfWork, clock: Clock, limits: RateLimits
 ) -> None:
-    await _count(
-        limits,
-        uow,
-        clock,
-        ("login:client", client_key(client), limits.login_per_client),
-        ("login:email", email, limits.login_per_email),
-    )
+    await _count(limits, uow, clock, _login_counts(email, client, limits))
+
+
+async def login_is_limited(
+    email: str, client: str | None, *, uow: UnitOfWork, clock: Clock, limits: RateLimits
+) -> bool:
+    """Whether limit_login would refuse the next attempt; counts nothing."""
+    return await _is_over(limits, uow, clock, _login_counts(email, client, limits))
 
 
 async def limit_registration(
     client: str | None, *, uow: UnitOfWork, clock: Clock, limits: RateLimits
 ) -> None:
-    rate = limits.register_per_client
-    await _count(limits, uow, clock, ("register:client", client_key(client), rate))
+    await _count(limits, uow, clock, _registration_counts(client, limits))
+
+
+async def registration_is_limited(
+    client: str | None, *, uow: UnitOfWork, clock: Clock, limits: RateLimits
+) -> bool:
+    """Whether limit_registration would refuse the next attempt; counts nothing."""
+    return await _is_over(limits, uow, clock, _registration_counts(client, limits))
 
 
 async def limit_password_reset(
     email: str, client: str | None, *, uow: UnitOfWork, clock: Clock, limits: RateLimits
 ) -> None:
-    await _count(
-        limits,
-        uow,
-        clock,
+    counts = [
         ("reset:client", client_key(client), limits.password_reset_per_client),
         ("reset:email", email, limits.password_reset_per_email),
-    )
+    ]
+    await _count(limits, uow, clock, counts)
 
 
 async def prune_counters(*, uow: UnitOfWork, clock: Clock, limits: RateLimits) -> int:
@@ -114,7 +133,7 @@ async def prune_counters(*, uow: UnitOfWork, clock: Clock, limits: RateLimits) -
 
 
 async def _count(
-    limits: RateLimits, uow: UnitOfWork, clock: Clock, *counts: tuple[str, str, Rate]
+    limits: RateLimits, uow: UnitOfWork, clock: Clock, counts: list[Count]
 ) -> None:
     """Count one hit under each (name, key, rate), in order, until one is over.
     Every use case counts the client before the email: one order of row locks
@@ -123,8 +142,24 @@ async def _count(
         return
     now = clock()
     for name, key, rate in counts:
-        # Hashed: keys of any length fit the column, and no email or address is
-        # stored.
-        bucket = f"{name}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
-        if await uow.rate_limits.hit(bucket, rate.window_start(now)) > rate.hits:
+        hits = await uow.rate_limits.hit(_bucket(name, key), rate.window_start(now))
+        if hits > rate.hits:
             raise RateLimited(MESSAGE, rate.seconds_left(now))
+
+
+async def _is_over(
+    limits: RateLimits, uow: UnitOfWork, clock: Clock, counts: list[Count]
+) -> bool:
+    if not limits.enabled:
+        return False
+    now = clock()
+    for name, key, rate in counts:
+        hits = await uow.rate_limits.hits(_bucket(name, key), rate.window_start(now))
+        if hits >= rate.hits:
+            return True
+    return False
+
+
+def _bucket(name: str, key: str) -> str:
+    # Hashed: keys of any length fit the column, and no email or address is stored.
+    return f"{name}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"

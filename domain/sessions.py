@@ -18,7 +18,7 @@ from domain.credentials import (
 from domain.errors import AccountLocked, Unauthenticated
 from domain.models import EMAIL_MAX, AuthSession, LoginThrottle, RefreshToken, User
 from domain.ports import Clock, UnitOfWork
-from domain.rate_limits import limit_login
+from domain.rate_limits import limit_login, login_is_limited
 from domain.security import (
     DUMMY_HASH,
     hash_opaque_token,
@@ -40,9 +40,65 @@ class AuthTokens:
     user: User
 
 
-async def login(
+@dataclass(frozen=True, slots=True)
+class CheckedPassword:
+    """A login's password, verified before the login's transaction opens.
+
+    An argon2 verify takes about 100 ms of CPU, longer when the hash pool is busy. A
+    transaction open that long holds what every other writer needs: SQLite's write
+    lock, the rate-limit counters' row locks, a pooled connection. So the hash a
+    login is checked against is read apart (`hash_to_check`), verified with nothing
+    held, and the transaction only compares hashes, unless the stored one changed
+    in between (a password reset), which it verifies again."""
+
+    password: str
+    # The hash the password was verified against; None when it was not verified
+    # (the login will be refused before its verify).
+    verified_against: str | None = None
+    matched: bool = False
+
+    @classmethod
+    async def against(cls, stored_hash: str | None, password: str) -> CheckedPassword:
+        if stored_hash is None:
+            return cls(password)
+        matched = await verify_password_async(stored_hash, password)
+        return cls(password, stored_hash, matched)
+
+    async def matches(self, user: User | None) -> bool:
+        stored_hash = DUMMY_HASH if user is None else user.password_hash
+        if stored_hash == self.verified_against:
+            return self.matched
+        return await password_matches(user, self.password)
+
+
+async def hash_to_check(
     email: str,
     password: str,
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: AccountPolicy,
+    client: str | None,
+) -> str | None:
+    """What a login's password is to be verified against, read and counted nothing:
+    the user's hash, a dummy one for an unknown email, None when the login will be
+    refused before its verify (no hash is spent on a locked or limited caller)."""
+    email = normalize_email(email)
+    if len(email) > EMAIL_MAX or len(password) > PASSWORD_MAX:
+        return None
+    limits = policy.rate_limits
+    if await login_is_limited(email, client, uow=uow, clock=clock, limits=limits):
+        return None
+    throttle = await uow.throttles.get(email)
+    if throttle is not None and throttle.retry_after(clock()) is not None:
+        return None
+    user = await uow.users.by_email(email)
+    return DUMMY_HASH if user is None else user.password_hash
+
+
+async def login(
+    email: str,
+    password: CheckedPassword,
     *,
     uow: UnitOfWork,
     clock: Clock,
@@ -59,7 +115,7 @@ async def login(
     throttle = await uow.throttles.get(email)
     refuse_if_locked(throttle, clock())
     user = await uow.users.by_email(email)
-    if not await password_matches(user, password) or user is None:
+    if not await password.matches(user) or user is None:
         await count_failure(email, uow=uow, clock=clock, policy=policy)
         raise Unauthenticated(INVALID_CREDENTIALS)
     if not user.is_active:
@@ -67,7 +123,7 @@ async def login(
     if throttle is not None:
         await uow.throttles.clear(email)
     if needs_rehash(user.password_hash):
-        user.password_hash = await hash_password_async(password)
+        user.password_hash = await hash_password_async(password.password)
     return await start_session(user, uow=uow, clock=clock, policy=policy)
 
 

@@ -91,31 +91,33 @@ def _kept(value: T | None) -> T | Keep | None:
 
 @strawberry.type
 class AccountsMutation:
-    @mutation(description="Create an account (role USER) and log in.")
+    # Their savepoints open after the password's hash: see sessions.CheckedPassword.
+    @strawberry.mutation(description="Create an account (role USER) and log in.")
     async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
         ctx = info.context
-        tokens = await accounts.register(
-            input.email,
-            input.password,
-            input.name,
-            uow=ctx.uow,
-            clock=ctx.runtime.clock,
-            policy=ctx.runtime.accounts,
-            client=ctx.client_address,
+        deps = ctx.account_deps()
+        worth_it = await ctx.read_apart(
+            lambda uow: accounts.registration_hashes(input.password, uow=uow, **deps)
         )
+        password = await accounts.NewPassword.hashed_if(input.password, worth_it)
+        async with ctx.uow.savepoint():
+            tokens = await accounts.register(
+                input.email, password, input.name, uow=ctx.uow, **deps
+            )
         return AuthPayload.from_tokens(tokens)
 
-    @mutation(description="Exchange an email and password for tokens.")
+    @strawberry.mutation(description="Exchange an email and password for tokens.")
     async def login(self, info: Info, input: LoginInput) -> AuthPayload:
         ctx = info.context
-        tokens = await sessions.login(
-            input.email,
-            input.password,
-            uow=ctx.uow,
-            clock=ctx.runtime.clock,
-            policy=ctx.runtime.accounts,
-            client=ctx.client_address,
+        deps = ctx.account_deps()
+        stored_hash = await ctx.read_apart(
+            lambda uow: sessions.hash_to_check(
+                input.email, input.password, uow=uow, **deps
+            )
         )
+        password = await sessions.CheckedPassword.against(stored_hash, input.password)
+        async with ctx.uow.savepoint():
+            tokens = await sessions.login(input.email, password, uow=ctx.uow, **deps)
         return AuthPayload.from_tokens(tokens)
 
     @mutation(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, TypedDict
+from typing import Any, TypedDict, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket
 
 from domain.access import Actor
 from domain.accounts import caller_from_claims
+from domain.credentials import AccountPolicy
 from domain.errors import Unauthenticated
 from domain.models import UserRecord
 from domain.ports import Clock
@@ -32,6 +33,17 @@ class UseCaseDeps(TypedDict):
     uow: SqlUnitOfWork
     actor: Actor
     clock: Clock
+
+
+class AccountDeps(TypedDict):
+    """The keyword arguments of the account use cases anyone may call."""
+
+    clock: Clock
+    policy: AccountPolicy
+    client: str | None
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -152,6 +164,23 @@ class Context:
         """The request's unit of work, the authenticated caller and the clock."""
         actor = await self.require_actor()
         return UseCaseDeps(uow=self.uow, actor=actor, clock=self.runtime.clock)
+
+    def account_deps(self) -> AccountDeps:
+        """The clock, the account policy and the client's address."""
+        runtime = self.runtime
+        return AccountDeps(
+            clock=runtime.clock, policy=runtime.accounts, client=self.client_address
+        )
+
+    async def read_apart(self, read: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
+        """`read` on a read-only unit of work of its own, closed before this returns:
+        what a mutation decides before its transaction opens holds no connection
+        afterwards (see domain.sessions.CheckedPassword)."""
+        uow = _unit_of_work(self.runtime)
+        try:
+            return await read(uow)
+        finally:
+            await uow.close()
 
 
 def _unit_of_work(runtime: Runtime) -> SqlUnitOfWork:

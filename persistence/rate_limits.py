@@ -1,11 +1,12 @@
-"""SQL for rate-limit counters: one atomic upsert per hit, and pruning by age."""
+"""SQL for rate-limit counters: one atomic upsert per hit, a read without one, and
+pruning by age."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Executable, delete
+from sqlalchemy import Executable, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.models import RateLimitCounter
@@ -26,6 +27,15 @@ class RateLimitCounterRepository:
         hits = (await self._uow.execute(statement)).scalar_one()
         self._uow.replay_on_rollback(statement)
         return int(hits)
+
+    async def hits(self, bucket: str, window_start: datetime) -> int:
+        found = await self._uow.rows(
+            select(RateLimitCounter.hits).where(
+                RateLimitCounter.bucket == bucket,
+                RateLimitCounter.window_start == window_start,
+            )
+        )
+        return int(found.scalar_one_or_none() or 0)
 
     async def prune(self, before: datetime) -> int:
         result = await self._uow.execute(

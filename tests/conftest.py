@@ -104,6 +104,17 @@ def clock() -> MovableClock:
 
 
 @pytest.fixture
+def just_after_midnight(clock: MovableClock) -> None:
+    """Start a second after midnight UTC, where every rate-limit window starts, so
+    that no test straddles two windows."""
+    now = clock()
+    midnight = (now + timedelta(days=1)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    clock.advance(midnight + timedelta(seconds=1) - now)
+
+
+@pytest.fixture
 async def mailbox() -> AsyncIterator[Mailbox]:
     """A local SMTP server, not yet listening; pass `mailbox.url` as smtp_url."""
     box = Mailbox()

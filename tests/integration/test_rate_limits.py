@@ -41,20 +41,12 @@ LIMITS = RateLimits(
 )
 
 
+pytestmark = pytest.mark.usefixtures("just_after_midnight")
+
+
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return replace(settings, rate_limits=LIMITS)
-
-
-@pytest.fixture(autouse=True)
-def just_after_midnight(clock: MovableClock) -> None:
-    """Start each test a second after midnight UTC, where every window starts, so
-    that no test straddles two windows."""
-    now = clock()
-    midnight = (now + timedelta(days=1)).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
-    clock.advance(midnight + timedelta(seconds=1) - now)
 
 
 @pytest.fixture
