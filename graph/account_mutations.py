@@ -99,7 +99,9 @@ class AccountsMutation:
         worth_it = await ctx.read_apart(
             lambda uow: accounts.registration_hashes(input.password, uow=uow, **deps)
         )
-        password = await accounts.NewPassword.hashed_if(input.password, worth_it)
+        password = await ctx.unless_client_leaves(
+            accounts.NewPassword.hashed_if(input.password, worth_it)
+        )
         async with ctx.uow.savepoint():
             tokens = await accounts.register(
                 input.email, password, input.name, uow=ctx.uow, **deps
@@ -115,7 +117,9 @@ class AccountsMutation:
                 input.email, input.password, uow=uow, **deps
             )
         )
-        password = await sessions.CheckedPassword.against(stored_hash, input.password)
+        password = await ctx.unless_client_leaves(
+            sessions.CheckedPassword.against(stored_hash, input.password)
+        )
         async with ctx.uow.savepoint():
             tokens = await sessions.login(input.email, password, uow=ctx.uow, **deps)
         return AuthPayload.from_tokens(tokens)

@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket
 from domain.access import Actor
 from domain.accounts import caller_from_claims
 from domain.credentials import AccountPolicy
-from domain.errors import Unauthenticated
+from domain.errors import ServiceUnavailable, Unauthenticated
 from domain.models import UserRecord
 from domain.ports import Clock
 from domain.security import AccessClaims
@@ -172,6 +172,27 @@ class Context:
             clock=runtime.clock, policy=runtime.accounts, client=self.client_address
         )
 
+    async def unless_client_leaves(self, work: Awaitable[T]) -> T:
+        """`work`, given up if the HTTP client disconnects first. Under a flood of
+        logins, clients that timed out would keep the hash threads busy for nobody
+        while those still waiting time out in turn."""
+        if not isinstance(self.request, Request):
+            return await work
+        job = asyncio.ensure_future(work)
+        left = asyncio.ensure_future(_disconnect(self.request))
+        try:
+            done, _ = await asyncio.wait(
+                (job, left), return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            left.cancel()
+            if not job.done():
+                # A hash still queued for a thread is dropped, not made.
+                job.cancel()
+        if job in done:
+            return job.result()
+        raise ServiceUnavailable("the client closed the connection")
+
     async def read_apart(self, read: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
         """`read` on a read-only unit of work of its own, closed before this returns:
         what a mutation decides before its transaction opens holds no connection
@@ -181,6 +202,12 @@ class Context:
             return await read(uow)
         finally:
             await uow.close()
+
+
+async def _disconnect(request: Request) -> None:
+    """Returns when the client disconnects; the request's body was read before."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def _unit_of_work(runtime: Runtime) -> SqlUnitOfWork:

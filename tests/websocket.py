@@ -23,6 +23,13 @@ PROTOCOL = Subprotocol("graphql-transport-ws")
 @asynccontextmanager
 async def serve(app: ASGIApp) -> AsyncIterator[str]:
     """Serve `app` (its lifespan run by the caller) and give its WebSocket URL."""
+    async with serving(app) as (url, _server):
+        yield url
+
+
+@asynccontextmanager
+async def serving(app: ASGIApp) -> AsyncIterator[tuple[str, uvicorn.Server]]:
+    """`serve`, with the server: its state tells which requests are in flight."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     # Listening before uvicorn starts: clients may connect at once, no waiting.
@@ -34,7 +41,7 @@ async def serve(app: ASGIApp) -> AsyncIterator[str]:
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        yield f"ws://127.0.0.1:{port}/graphql"
+        yield f"ws://127.0.0.1:{port}/graphql", server
     finally:
         server.should_exit = True
         await task

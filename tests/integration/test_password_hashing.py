@@ -14,19 +14,22 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 
 from domain import security
-from domain.models import User
+from domain.models import AuthSession, User
 from domain.rate_limits import Rate, RateLimits
 from domain.security import HASH_WORKERS, hash_password
 from graph.settings import Settings
-from tests.account_operations import error_of, login, register
+from tests.account_operations import LOGIN, error_of, login, register
 from tests.conftest import GraphQLClient
 from tests.factories import PASSWORD, UserFactory, project_with_members
 from tests.integration.graphql import gid
+from tests.websocket import serving
 
 EMAIL = "ada@example.com"
 NEW_PASSWORD = "a brand new passphrase"
@@ -165,3 +168,26 @@ async def test_a_rate_limited_registration_is_refused_without_a_hash(
         result = await register(gql, "one.more@example.com", NEW_PASSWORD)
 
     assert error_of(result)["extensions"]["code"] == "RATE_LIMITED"
+
+
+async def test_a_login_whose_client_leaves_gives_up_its_queued_hash(
+    app: Starlette, session: AsyncSession, ada: User
+) -> None:
+    body = {
+        "query": LOGIN,
+        "variables": {"input": {"email": EMAIL, "password": PASSWORD}},
+    }
+
+    async with serving(app) as (url, server), hash_threads_busy():
+        http_url = url.replace("ws://", "http://")
+        async with httpx.AsyncClient() as client:
+            leaving = asyncio.ensure_future(client.post(http_url, json=body))
+            await queued_hashes(1)
+            leaving.cancel()
+        # Every hash thread is still busy: a request that waited for one would not end.
+        async with asyncio.timeout(10):
+            while server.server_state.tasks:  # noqa: ASYNC110 - uvicorn's own state
+                await asyncio.sleep(0.01)
+    logins = await session.scalar(select(func.count()).select_from(AuthSession))
+
+    assert logins == 0
