@@ -32,7 +32,7 @@ from persistence.accounts import (
 )
 from persistence.driver_pool import DriverPool
 from persistence.driver_reads import driver_read
-from persistence.engine import WRITE_INTENT, read_options
+from persistence.engine import WRITE_INTENT, read_options, writer_turns
 from persistence.idempotency import IdempotencyStore
 from persistence.outbox import Notify, OutboxRepository
 from persistence.projects import ProjectRepository
@@ -64,6 +64,9 @@ class SqlUnitOfWork:
         self._read_connection: AsyncConnection | None = None
         # PostgreSQL reads send their marked statements on these instead.
         self._drivers = None if self._engine is None else drivers
+        # SQLite's queue of write transactions, and whether this one has its turn.
+        self._turns = None if self._engine is None else writer_turns(self._engine)
+        self._has_turn = False
         # Sibling resolvers and loader batches run concurrently on the event loop; an
         # AsyncSession must not, so every statement waits its turn here.
         self._lock = asyncio.Lock()
@@ -98,9 +101,22 @@ class SqlUnitOfWork:
             await self._connect()
         session = self._current()
         if self._read_connection is None and not session.in_transaction():
-            options: dict[str, Any] = {WRITE_INTENT: True} if self.writes else {}
+            options: dict[str, Any] = {}
+            if self.writes:
+                await self._take_turn()
+                options[WRITE_INTENT] = True
             self._connection = await session.connection(execution_options=options)
         return session
+
+    async def _take_turn(self) -> None:
+        if self._turns is not None and not self._has_turn:
+            await self._turns.take()
+            self._has_turn = True
+
+    def _end_turn(self) -> None:
+        if self._turns is not None and self._has_turn:
+            self._has_turn = False
+            self._turns.give_back()
 
     def _reads_from_engine(self) -> AsyncEngine | None:
         return None if self.writes else self._engine
@@ -292,6 +308,7 @@ class SqlUnitOfWork:
                     # A failed statement rolls back its field's savepoint; only a
                     # connection lost mid-transaction leaves nothing to commit on.
                     raise ServiceUnavailable() from exc
+                self._end_turn()
         reading = self._read_connection
         if reading is not None and reading.in_transaction():
             async with self._lock:
@@ -314,8 +331,11 @@ class SqlUnitOfWork:
             session, self._session = self._session, None
             reading, self._read_connection = self._read_connection, None
             self._connection = None
-            if session is not None:
-                await session.close()
+            try:
+                if session is not None:
+                    await session.close()
+            finally:
+                self._end_turn()
             if reading is not None:
                 await reading.close()
 

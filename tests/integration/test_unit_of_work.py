@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select, text
 
 from domain.models import User
 from graph.runtime import Runtime
+from persistence.engine import WriterTurns, writer_turns
 from persistence.uow import SqlUnitOfWork
 from tests.factories import UserFactory
 
@@ -79,3 +81,40 @@ async def test_rows_of_a_reading_unit_of_work_share_its_transaction(
     again = (await uow.rows(names.order_by(User.id))).scalars().all()
     await uow.close()
     assert again == core_names
+
+
+async def test_sqlite_writers_wait_their_turn_in_order_holding_no_connection(
+    runtime: Runtime, is_postgres: bool
+) -> None:
+    if is_postgres:
+        pytest.skip("PostgreSQL has no single writer: its writers queue by row")
+    turns = writer_turns(runtime.engine)
+    assert turns is not None
+    first = SqlUnitOfWork(runtime.session_factory, writes=True)
+    await first.execute(text("SELECT 1"))
+    order: list[str] = []
+
+    async def write(name: str) -> None:
+        uow = SqlUnitOfWork(runtime.session_factory, writes=True)
+        await uow.execute(text("SELECT 1"))
+        order.append(name)
+        await uow.commit()
+        await uow.close()
+
+    second = asyncio.ensure_future(write("second"))
+    await waiting_writers(turns, 1)
+    third = asyncio.ensure_future(write("third"))
+    await waiting_writers(turns, 2)
+    held = runtime.engine.pool.checkedout()
+    await first.commit()
+    await first.close()
+    await asyncio.gather(second, third)
+
+    assert held == 1
+    assert order == ["second", "third"]
+
+
+async def waiting_writers(turns: WriterTurns, count: int) -> None:
+    async with asyncio.timeout(10):
+        while turns.waiting < count:  # noqa: ASYNC110 - a counter, no event to wait on
+            await asyncio.sleep(0)
