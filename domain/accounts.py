@@ -24,7 +24,7 @@ from domain.patch import KEEP, Keep
 from domain.ports import Clock, UnitOfWork
 from domain.rate_limits import limit_registration, registration_is_limited
 from domain.recovery import send_verification
-from domain.security import AccessClaims, hash_password_async
+from domain.security import AccessClaims, NewPassword, hash_password_async
 from domain.sessions import (
     AuthTokens,
     count_failure,
@@ -58,25 +58,6 @@ async def caller_from_claims(
         raise Unauthenticated("session is no longer valid")
     actor = Actor(user_id=user.id, role=user.role, session_id=claims.session_id)
     return Caller(actor, user, named)
-
-
-@dataclass(frozen=True, slots=True)
-class NewPassword:
-    """A new account's password, hashed before the registration's transaction
-    opens, for the reason sessions.CheckedPassword gives; or not yet, when the
-    attempt will be refused before its hash."""
-
-    password: str
-    hashed: str | None = None
-
-    @classmethod
-    async def hashed_if(cls, password: str, worth_it: bool) -> NewPassword:
-        return cls(password, await hash_password_async(password) if worth_it else None)
-
-    async def hash(self) -> str:
-        if self.hashed is not None:
-            return self.hashed
-        return await hash_password_async(self.password)
 
 
 async def registration_hashes(

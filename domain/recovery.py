@@ -7,13 +7,15 @@ same transaction as the token it carries.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from domain.access import Actor
 from domain.credentials import AccountPolicy, check_password, normalize_email
 from domain.errors import BadUserInput, Unauthenticated
 from domain.models import OneTimeToken, TokenPurpose, User
 from domain.ports import Clock, UnitOfWork
 from domain.rate_limits import limit_password_reset
-from domain.security import hash_opaque_token, hash_password_async, new_opaque_token
+from domain.security import NewPassword, hash_opaque_token, new_opaque_token
 from domain.sessions import end_all_sessions
 
 INVALID_TOKEN = "is invalid or expired"  # noqa: S105 - a message, not a secret
@@ -64,13 +66,26 @@ async def request_password_reset(
     return True
 
 
-async def reset_password(
+async def reset_hashes(
     token: str, new_password: str, *, uow: UnitOfWork, clock: Clock
 ) -> bool:
+    """Whether reset_password would hash this password: it is acceptable and the
+    token redeemable now. Reads only."""
+    try:
+        check_password(new_password, "newPassword")
+    except BadUserInput:
+        return False
+    purpose = TokenPurpose.PASSWORD_RESET
+    return await _redeemable(token, purpose, clock(), uow=uow) is not None
+
+
+async def reset_password(
+    token: str, new_password: NewPassword, *, uow: UnitOfWork, clock: Clock
+) -> bool:
     """Set a new password, end every session of the user and lift any lock."""
-    check_password(new_password, "newPassword")
+    check_password(new_password.password, "newPassword")
     user = await _redeem(token, TokenPurpose.PASSWORD_RESET, uow=uow, clock=clock)
-    user.password_hash = await hash_password_async(new_password)
+    user.password_hash = await new_password.hash()
     # The link reached the mailbox, which is all that verification proves.
     user.is_verified = True
     user.touch(clock())
@@ -142,9 +157,19 @@ async def _redeem(
     token: str, purpose: TokenPurpose, *, uow: UnitOfWork, clock: Clock
 ) -> User:
     now = clock()
+    found = await _redeemable(token, purpose, now, uow=uow)
+    if found is None:
+        raise BadUserInput.field("token", INVALID_TOKEN)
+    stored, user = found
+    stored.used_at = now
+    return user
+
+
+async def _redeemable(
+    token: str, purpose: TokenPurpose, now: datetime, *, uow: UnitOfWork
+) -> tuple[OneTimeToken, User] | None:
     stored = await uow.one_time_tokens.by_hash(hash_opaque_token(token), purpose)
     user = None if stored is None else await uow.users.get(stored.user_id)
     if stored is None or not stored.is_usable(now) or not (user and user.is_active):
-        raise BadUserInput.field("token", INVALID_TOKEN)
-    stored.used_at = now
-    return user
+        return None
+    return stored, user

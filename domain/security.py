@@ -70,6 +70,25 @@ async def verify_password_async(password_hash: str, password: str) -> bool:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class NewPassword:
+    """A new password, hashed before its mutation's transaction opens, for the
+    reason domain.sessions.CheckedPassword gives; or not yet, when the mutation
+    will be refused before its hash."""
+
+    password: str
+    hashed: str | None = None
+
+    @classmethod
+    async def hashed_if(cls, password: str, worth_it: bool) -> NewPassword:
+        return cls(password, await hash_password_async(password) if worth_it else None)
+
+    async def hash(self) -> str:
+        if self.hashed is not None:
+            return self.hashed
+        return await hash_password_async(self.password)
+
+
 # Verified against when the email is unknown, so both paths cost one argon2 verify.
 DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 

@@ -10,6 +10,7 @@ import strawberry
 from domain import accounts, recovery, sessions
 from domain.models import Role
 from domain.patch import KEEP, Keep
+from domain.security import NewPassword
 from graph.accounts import UserType
 from graph.context import Context
 from graph.relay import decode_id
@@ -91,7 +92,8 @@ def _kept(value: T | None) -> T | Keep | None:
 
 @strawberry.type
 class AccountsMutation:
-    # Their savepoints open after the password's hash: see sessions.CheckedPassword.
+    # register, login and reset_password open their savepoints after the password's
+    # hash: see sessions.CheckedPassword.
     @strawberry.mutation(description="Create an account (role USER) and log in.")
     async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
         ctx = info.context
@@ -100,7 +102,7 @@ class AccountsMutation:
             lambda uow: accounts.registration_hashes(input.password, uow=uow, **deps)
         )
         password = await ctx.unless_client_leaves(
-            accounts.NewPassword.hashed_if(input.password, worth_it)
+            NewPassword.hashed_if(input.password, worth_it)
         )
         async with ctx.uow.savepoint():
             tokens = await accounts.register(
@@ -155,12 +157,22 @@ class AccountsMutation:
             client=ctx.client_address,
         )
 
-    @mutation(description="Single use; ends every session of the user.")
+    @strawberry.mutation(description="Single use; ends every session of the user.")
     async def reset_password(self, info: Info, input: ResetPasswordInput) -> bool:
         ctx = info.context
-        return await recovery.reset_password(
-            input.token, input.new_password, uow=ctx.uow, clock=ctx.runtime.clock
+        clock = ctx.runtime.clock
+        worth_it = await ctx.read_apart(
+            lambda uow: recovery.reset_hashes(
+                input.token, input.new_password, uow=uow, clock=clock
+            )
         )
+        password = await ctx.unless_client_leaves(
+            NewPassword.hashed_if(input.new_password, worth_it)
+        )
+        async with ctx.uow.savepoint():
+            return await recovery.reset_password(
+                input.token, password, uow=ctx.uow, clock=clock
+            )
 
     @mutation(description="Ends every session of the user, this one included.")
     async def change_password(self, info: Info, input: ChangePasswordInput) -> bool:

@@ -11,7 +11,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from domain import security
-from domain.models import AuthSession, User
+from domain.models import AuthSession, OneTimeToken, TokenPurpose, User
 from domain.rate_limits import Rate, RateLimits
-from domain.security import HASH_WORKERS, hash_password
+from domain.security import HASH_WORKERS, hash_password, new_opaque_token
 from graph.settings import Settings
-from tests.account_operations import LOGIN, error_of, login, register
-from tests.conftest import GraphQLClient
+from tests.account_operations import LOGIN, RESET, error_of, login, register
+from tests.conftest import GraphQLClient, MovableClock
 from tests.factories import PASSWORD, UserFactory, project_with_members
 from tests.integration.graphql import gid
 from tests.websocket import serving
@@ -89,12 +89,37 @@ async def queued_hashes(count: int) -> None:
             await asyncio.sleep(0.01)
 
 
-async def test_writes_go_on_while_logins_and_registrations_wait_for_their_hashes(
-    gql: GraphQLClient, ada: User, token_for: Any, session: AsyncSession
+async def reset_token(session: AsyncSession, user: User, now: datetime) -> str:
+    """A password reset token of `user`, as the mailed link carries it."""
+    token, token_hash = new_opaque_token()
+    session.add(
+        OneTimeToken(
+            user_id=user.id,
+            purpose=TokenPurpose.PASSWORD_RESET,
+            token_hash=token_hash,
+            created_at=now,
+            expires_at=now + HOUR,
+        )
+    )
+    await session.commit()
+    return token
+
+
+async def reset(gql: GraphQLClient, token: str) -> dict[str, Any]:
+    return await gql(RESET, {"input": {"token": token, "newPassword": NEW_PASSWORD}})
+
+
+async def test_writes_go_on_while_logins_registrations_and_resets_wait_for_hashes(
+    gql: GraphQLClient,
+    ada: User,
+    token_for: Any,
+    session: AsyncSession,
+    clock: MovableClock,
 ) -> None:
     project = await project_with_members(ada)
     project_id = gid("Project", project.id)
     writer = gql.as_user(await token_for(ada))
+    token = await reset_token(session, await UserFactory.create_async(), clock())
     await session.commit()  # let go of the one pooled connection
 
     async with hash_threads_busy():
@@ -102,16 +127,18 @@ async def test_writes_go_on_while_logins_and_registrations_wait_for_their_hashes
             asyncio.ensure_future(login(gql, EMAIL, PASSWORD)),
             asyncio.ensure_future(login(gql, "nobody@example.com", PASSWORD)),
             asyncio.ensure_future(register(gql, "new@example.com", NEW_PASSWORD)),
+            asyncio.ensure_future(reset(gql, token)),
         ]
         await queued_hashes(len(waiting))
         created = await writer(CREATE_TASK, {"p": project_id})
         assert not any(task.done() for task in waiting)
-    known, unknown, registered = await asyncio.gather(*waiting)
+    known, unknown, registered, was_reset = await asyncio.gather(*waiting)
 
     assert created == {"data": {"createTask": {"title": "Go on"}}}
     assert known["data"]["login"]["user"]["email"] == EMAIL
     assert error_of(unknown)["message"] == "invalid email or password"
     assert registered["data"]["register"]["user"]["email"] == "new@example.com"
+    assert was_reset == {"data": {"resetPassword": True}}
 
 
 async def test_a_password_changed_while_a_login_waits_is_checked_again(
@@ -191,3 +218,14 @@ async def test_a_login_whose_client_leaves_gives_up_its_queued_hash(
     logins = await session.scalar(select(func.count()).select_from(AuthSession))
 
     assert logins == 0
+
+
+async def test_an_unknown_reset_token_is_refused_without_a_hash(
+    gql: GraphQLClient,
+) -> None:
+    async with hash_threads_busy(), asyncio.timeout(10):
+        result = await reset(gql, "not-a-token")
+
+    assert error_of(result)["extensions"]["fields"] == {
+        "token": "is invalid or expired"
+    }
