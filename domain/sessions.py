@@ -65,8 +65,7 @@ class CheckedPassword:
         return cls(password, stored_hash, matched)
 
     async def matches(self, user: User | None) -> bool:
-        stored_hash = DUMMY_HASH if user is None else user.password_hash
-        if stored_hash == self.verified_against:
+        if _stored_hash(user) == self.verified_against:
             return self.matched
         return await password_matches(user, self.password)
 
@@ -92,8 +91,7 @@ async def hash_to_check(
     throttle = await uow.throttles.get(email)
     if throttle is not None and throttle.retry_after(clock()) is not None:
         return None
-    user = await uow.users.by_email(email)
-    return DUMMY_HASH if user is None else user.password_hash
+    return _stored_hash(await uow.users.by_email(email))
 
 
 async def login(
@@ -132,8 +130,12 @@ async def password_matches(user: User | None, password: str) -> bool:
     if len(password) > PASSWORD_MAX:
         # Nothing longer was ever accepted: wrong without hashing, known email or not.
         return False
-    stored_hash = DUMMY_HASH if user is None else user.password_hash
-    return await verify_password_async(stored_hash, password)
+    return await verify_password_async(_stored_hash(user), password)
+
+
+def _stored_hash(user: User | None) -> str:
+    """What a password is verified against: a dummy hash when there is no user."""
+    return DUMMY_HASH if user is None else user.password_hash
 
 
 def refuse_if_locked(throttle: LoginThrottle | None, now: datetime) -> None:

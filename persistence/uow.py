@@ -32,7 +32,7 @@ from persistence.accounts import (
 )
 from persistence.driver_pool import DriverPool
 from persistence.driver_reads import driver_read
-from persistence.engine import WRITE_INTENT, read_options, writer_turns
+from persistence.engine import WRITE_INTENT, WriterTurns, read_options, writer_turns
 from persistence.idempotency import IdempotencyStore
 from persistence.outbox import Notify, OutboxRepository
 from persistence.projects import ProjectRepository
@@ -64,9 +64,8 @@ class SqlUnitOfWork:
         self._read_connection: AsyncConnection | None = None
         # PostgreSQL reads send their marked statements on these instead.
         self._drivers = None if self._engine is None else drivers
-        # SQLite's queue of write transactions, and whether this one has its turn.
-        self._turns = None if self._engine is None else writer_turns(self._engine)
-        self._has_turn = False
+        # SQLite's queue of write transactions, while this one holds its turn.
+        self._turn: WriterTurns | None = None
         # Sibling resolvers and loader batches run concurrently on the event loop; an
         # AsyncSession must not, so every statement waits its turn here.
         self._lock = asyncio.Lock()
@@ -109,14 +108,15 @@ class SqlUnitOfWork:
         return session
 
     async def _take_turn(self) -> None:
-        if self._turns is not None and not self._has_turn:
-            await self._turns.take()
-            self._has_turn = True
+        turns = None if self._engine is None else writer_turns(self._engine)
+        if turns is not None and self._turn is None:
+            await turns.take()
+            self._turn = turns
 
     def _end_turn(self) -> None:
-        if self._turns is not None and self._has_turn:
-            self._has_turn = False
-            self._turns.give_back()
+        turn, self._turn = self._turn, None
+        if turn is not None:
+            turn.give_back()
 
     def _reads_from_engine(self) -> AsyncEngine | None:
         return None if self.writes else self._engine
